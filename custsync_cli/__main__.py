@@ -1,0 +1,5 @@
+"""Allow ``python -m custsync_cli``."""
+
+from custsync_cli.cli import main
+
+main()

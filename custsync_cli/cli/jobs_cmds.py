@@ -1,0 +1,97 @@
+"""The ``run-jobs`` command: pull, sync and distribute once or on a loop, for cron and humans."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from custsync_cli.cli import state
+from custsync_cli.output.render import OutputFormat
+
+PANEL = "Jobs"
+
+
+class JobName(StrEnum):
+    pull = "pull"
+    sync = "sync"
+    distribute = "distribute"
+    all = "all"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run-jobs", rich_help_panel=PANEL)(run_jobs_command)
+
+
+def run_jobs_command(
+    job: Annotated[JobName, typer.Option("--job", help="Which job to run.")] = JobName.all,
+    channel: Annotated[
+        list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")
+    ] = None,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep running until SIGINT/SIGTERM.")
+    ] = False,
+    interval: Annotated[
+        int | None,
+        typer.Option(
+            "--interval", min=1, help="Seconds between runs with --loop (config: jobs.interval)."
+        ),
+    ] = None,
+    max_runs: Annotated[
+        int | None, typer.Option("--max-runs", min=1, help="Stop after this many runs.")
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", min=0, help="Seconds to wait for another run's lock before exit 75."
+        ),
+    ] = 0.0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 4 when any operation failed in the run.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat | None,
+        typer.Option("--format", help="json prints each run's report as a JSON object."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Add per-channel detail.")
+    ] = False,
+) -> None:
+    """Run the batch jobs (pull -> sync -> distribute) once, or on a loop.
+
+    Example (crontab): */5 * * * * custsync --config /srv/custsync/custsync.yaml run-jobs
+    """
+    from custsync_cli.errors import ExitCode
+    from custsync_cli.jobs.runner import JOB_ORDER, run_jobs, sleep_interruptibly
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import dumps
+    from custsync_cli.store.lock import run_lock
+
+    config = state.load()
+    channels = [config.channel(name) for name in channel] if channel else list(config.channels)
+    jobs = list(JOB_ORDER) if job is JobName.all else [job.value]
+    pause = interval or config.jobs.interval
+    runs = 0
+    any_failed = False
+    with state.open_store(config, create=True) as store:
+        ctx = state.job_context(config, store)
+        with ctx.stop.handling_signals():
+            while True:
+                with run_lock(state.store_path(config), wait=wait):
+                    report = run_jobs(ctx, jobs, channels)
+                runs += 1
+                any_failed = any_failed or report.failed > 0 or report.malformed > 0
+                if output_format is OutputFormat.json:
+                    typer.echo(dumps(report.as_dict(), indent=None))
+                elif not quiet:
+                    message(report.summary_line())
+                    if verbose or report.skipped_channels:
+                        for name, reason in sorted(report.skipped_channels.items()):
+                            message(f"  skipped {name}: {reason}")
+                if not loop or (max_runs is not None and runs >= max_runs):
+                    break
+                sleep_interruptibly(ctx, pause)
+    if strict and any_failed:
+        raise typer.Exit(ExitCode.SOME_FAILED)

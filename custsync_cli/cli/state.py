@@ -1,0 +1,58 @@
+"""Global options shared by every command, and the helpers that turn them into a context."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from custsync_cli.config import Config
+    from custsync_cli.jobs.context import JobContext
+    from custsync_cli.store.database import Store
+
+
+@dataclass
+class GlobalOptions:
+    config: str | None = None
+    db: str | None = None
+    actor: str | None = None
+
+
+options = GlobalOptions()
+
+
+def actor() -> str:
+    if options.actor:
+        return options.actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def load() -> Config:
+    """The config named by the global options; with only ``--db``, a config with no channels."""
+    from custsync_cli.config import Config, find_config, load_config
+
+    path = find_config(options.config)
+    if not path.exists() and options.db and not options.config:
+        return Config(path=None, store=Path(options.db), channels=())
+    return load_config(path)
+
+
+def store_path(config: Config) -> Path:
+    return Path(options.db) if options.db else config.store
+
+
+def open_store(config: Config, *, create: bool = False) -> Store:
+    from custsync_cli.store.database import open_store as open_
+
+    return open_(store_path(config), create=create)
+
+
+def job_context(config: Config, store: Store) -> JobContext:
+    from custsync_cli.jobs.context import JobContext
+
+    return JobContext(config=config, store=store, actor=actor())

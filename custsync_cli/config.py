@@ -1,0 +1,326 @@
+"""Load and check ``custsync.yaml``: channels, store, number sequence, validation, attributes."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from custsync_cli.errors import ConfigError
+
+CONFIG_ENV = "CUSTSYNC_CONFIG"
+DEFAULT_CONFIG_NAME = "custsync.yaml"
+ATTRIBUTE_TYPES = ("text", "integer", "decimal", "boolean", "choice")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+# HQ columns are shorter than the channels' columns: the classic cause of failed uploads.
+DEFAULT_MAX_LENGTHS: dict[str, int] = {
+    "first_name": 25,
+    "middle_name": 25,
+    "last_name": 25,
+    "organization_name": 100,
+    "email": 80,
+    "phone": 20,
+    "customer_group": 10,
+    "currency": 3,
+    "language": 7,
+    "address_id": 40,
+    "name": 60,
+    "street": 60,
+    "city": 40,
+    "county": 20,
+    "state": 20,
+    "zip_code": 10,
+}
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    name: str
+    database: Path
+
+
+@dataclass(frozen=True)
+class SequenceConfig:
+    name: str = "customer_account"
+    prefix: str = "C"
+    width: int = 6
+    first: int = 1
+    last: int = 999_999
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    max_lengths: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_LENGTHS))
+    currencies: tuple[str, ...] | None = None
+    countries: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+    customer_groups: tuple[str, ...] | None = None
+    duplicate_email: str = "fail"
+    phone_region: str | None = None
+
+
+@dataclass(frozen=True)
+class AttributeConfig:
+    name: str
+    type: str
+    description: str = ""
+    required: bool = False
+    max_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    batch_size: int = 500
+    interval: int = 60
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    store: Path
+    channels: tuple[ChannelConfig, ...]
+    sequence: SequenceConfig = field(default_factory=SequenceConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    attributes: tuple[AttributeConfig, ...] = ()
+    jobs: JobsConfig = field(default_factory=JobsConfig)
+
+    def channel(self, name: str) -> ChannelConfig:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        known = ", ".join(c.name for c in self.channels) or "none"
+        raise ConfigError(f"unknown channel '{name}' (configured: {known})")
+
+
+def find_config(explicit: str | None) -> Path:
+    """The config path from ``--config``, then ``$CUSTSYNC_CONFIG``, then ``./custsync.yaml``."""
+    chosen = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME
+    return Path(chosen)
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a config file; raise ConfigError naming the bad key."""
+    import yaml
+
+    if not path.exists():
+        raise ConfigError(
+            f"config file {path} not found (run 'custsync init' or pass --config / set "
+            f"{CONFIG_ENV})"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Any, path: Path | None) -> Config:
+    """Build a Config from parsed YAML, checking every key and type."""
+    where = str(path) if path else "config"
+    base = path.parent if path else Path.cwd()
+    top = _mapping(data, where, "the top level")
+    _only_keys(top, {"store", "channels", "sequence", "validation", "attributes", "jobs"}, where)
+    store = _resolve(base, _string(top.get("store", "custsync.db"), where, "store"))
+    channels = _channels(top.get("channels", []), base, where)
+    return Config(
+        path=path,
+        store=store,
+        channels=channels,
+        sequence=_sequence(top.get("sequence", {}), where),
+        validation=_validation(top.get("validation", {}), where),
+        attributes=_attributes(top.get("attributes", []), where),
+        jobs=_jobs(top.get("jobs", {}), where),
+    )
+
+
+def _resolve(base: Path, value: str) -> Path:
+    candidate = Path(value).expanduser()
+    return candidate if candidate.is_absolute() else base / candidate
+
+
+def _mapping(value: Any, where: str, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: '{key}' must be a mapping")
+    return value
+
+
+def _only_keys(mapping: dict[str, Any], allowed: set[str], where: str, prefix: str = "") -> None:
+    for key in mapping:
+        if key not in allowed:
+            allowed_list = ", ".join(sorted(allowed))
+            raise ConfigError(f"{where}: unknown key '{prefix}{key}' (allowed: {allowed_list})")
+
+
+def _string(value: Any, where: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: '{key}' must be a non-empty string")
+    return value
+
+
+def _integer(value: Any, where: str, key: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where}: '{key}' must be an integer >= {minimum}")
+    return value
+
+
+def _number(value: Any, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: '{key}' must be a number")
+    return float(value)
+
+
+def _string_list(value: Any, where: str, key: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _channels(value: Any, base: Path, where: str) -> tuple[ChannelConfig, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: 'channels' must be a list of {{name, database}}")
+    channels: list[ChannelConfig] = []
+    for index, item in enumerate(value):
+        key = f"channels[{index}]"
+        entry = _mapping(item, where, key)
+        _only_keys(entry, {"name", "database"}, where, f"{key}.")
+        name = _string(entry.get("name"), where, f"{key}.name")
+        if not NAME_PATTERN.match(name):
+            raise ConfigError(f"{where}: '{key}.name' must be letters, digits, '-', '_' or '.'")
+        if any(c.name == name for c in channels):
+            raise ConfigError(f"{where}: channel name '{name}' appears twice")
+        database = _resolve(base, _string(entry.get("database"), where, f"{key}.database"))
+        channels.append(ChannelConfig(name=name, database=database))
+    return tuple(channels)
+
+
+def _sequence(value: Any, where: str) -> SequenceConfig:
+    entry = _mapping(value, where, "sequence")
+    _only_keys(entry, {"name", "prefix", "width", "first", "last"}, where, "sequence.")
+    default = SequenceConfig()
+    prefix = entry.get("prefix", default.prefix)
+    if not isinstance(prefix, str):
+        raise ConfigError(f"{where}: 'sequence.prefix' must be a string")
+    sequence = SequenceConfig(
+        name=_string(entry.get("name", default.name), where, "sequence.name"),
+        prefix=prefix,
+        width=_integer(entry.get("width", default.width), where, "sequence.width", 1),
+        first=_integer(entry.get("first", default.first), where, "sequence.first", 0),
+        last=_integer(entry.get("last", default.last), where, "sequence.last", 0),
+    )
+    if sequence.last < sequence.first:
+        raise ConfigError(f"{where}: 'sequence.last' must not be below 'sequence.first'")
+    return sequence
+
+
+def _validation(value: Any, where: str) -> ValidationConfig:
+    entry = _mapping(value, where, "validation")
+    allowed = {
+        "max_lengths",
+        "currencies",
+        "countries",
+        "languages",
+        "customer_groups",
+        "duplicate_email",
+        "phone_region",
+    }
+    _only_keys(entry, allowed, where, "validation.")
+    lengths = dict(DEFAULT_MAX_LENGTHS)
+    for name, length in _mapping(entry.get("max_lengths"), where, "validation.max_lengths").items():
+        lengths[str(name)] = _integer(length, where, f"validation.max_lengths.{name}", 1)
+    duplicate = entry.get("duplicate_email", "fail")
+    if duplicate not in ("fail", "warn"):
+        raise ConfigError(f"{where}: 'validation.duplicate_email' must be 'fail' or 'warn'")
+    region = entry.get("phone_region")
+    if region is not None and (not isinstance(region, str) or len(region) != 2):
+        raise ConfigError(f"{where}: 'validation.phone_region' must be a two-letter region")
+    return ValidationConfig(
+        max_lengths=lengths,
+        currencies=_string_list(entry.get("currencies"), where, "validation.currencies"),
+        countries=_string_list(entry.get("countries"), where, "validation.countries"),
+        languages=_string_list(entry.get("languages"), where, "validation.languages"),
+        customer_groups=_string_list(
+            entry.get("customer_groups"), where, "validation.customer_groups"
+        ),
+        duplicate_email=duplicate,
+        phone_region=region.upper() if region else None,
+    )
+
+
+def _attributes(value: Any, where: str) -> tuple[AttributeConfig, ...]:
+    from custsync_cli.domain.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS
+
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: 'attributes' must be a list")
+    attributes: list[AttributeConfig] = []
+    for index, item in enumerate(value):
+        key = f"attributes[{index}]"
+        entry = _mapping(item, where, key)
+        allowed = {"name", "type", "description", "required", "max_length", "min", "max", "choices"}
+        _only_keys(entry, allowed, where, f"{key}.")
+        name = _string(entry.get("name"), where, f"{key}.name")
+        if not re.match(r"^[a-z][a-z0-9_]{0,39}$", name):
+            raise ConfigError(f"{where}: '{key}.name' must be lower-case letters, digits or '_'")
+        if (
+            name in CUSTOMER_FIELDS
+            or name in ADDRESS_FIELDS
+            or any(a.name == name for a in attributes)
+        ):
+            raise ConfigError(f"{where}: attribute name '{name}' is already a field")
+        kind = entry.get("type")
+        if kind not in ATTRIBUTE_TYPES:
+            raise ConfigError(f"{where}: '{key}.type' must be one of {', '.join(ATTRIBUTE_TYPES)}")
+        required = entry.get("required", False)
+        if not isinstance(required, bool):
+            raise ConfigError(f"{where}: '{key}.required' must be true or false")
+        choices = _string_list(entry.get("choices"), where, f"{key}.choices") or ()
+        if kind == "choice" and not choices:
+            raise ConfigError(f"{where}: '{key}.choices' is needed for a choice attribute")
+        max_length = entry.get("max_length")
+        attributes.append(
+            AttributeConfig(
+                name=name,
+                type=kind,
+                description=str(entry.get("description", "")),
+                required=required,
+                max_length=None
+                if max_length is None
+                else _integer(max_length, where, f"{key}.max_length", 1),
+                min=None
+                if entry.get("min") is None
+                else _number(entry["min"], where, f"{key}.min"),
+                max=None
+                if entry.get("max") is None
+                else _number(entry["max"], where, f"{key}.max"),
+                choices=choices,
+            )
+        )
+    return tuple(attributes)
+
+
+def _jobs(value: Any, where: str) -> JobsConfig:
+    entry = _mapping(value, where, "jobs")
+    _only_keys(entry, {"batch_size", "interval"}, where, "jobs.")
+    default = JobsConfig()
+    return JobsConfig(
+        batch_size=_integer(
+            entry.get("batch_size", default.batch_size), where, "jobs.batch_size", 1
+        ),
+        interval=_integer(entry.get("interval", default.interval), where, "jobs.interval", 1),
+    )

@@ -1,0 +1,1 @@
+"""Domain model: operations, statuses, the field catalogue and validation rules."""

@@ -1,0 +1,256 @@
+"""Validation rules for operations, each failure with a stable code and a plain sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from custsync_cli.config import AttributeConfig, Config
+from custsync_cli.domain.fields import (
+    ADDRESS_PURPOSES,
+    CUSTOMER_TYPES,
+    Catalogue,
+    parse_boolean,
+)
+from custsync_cli.domain.models import FieldError, OperationType
+
+Values = Mapping[str, str | None]
+
+ADDRESS_REQUIRED_ON_CREATE = ("street", "city", "country")
+
+
+@cache
+def iso_countries() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(country.alpha_3 for country in pycountry.countries)
+
+
+@cache
+def iso_currencies() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
+
+@cache
+def _bcp47_valid(tag: str) -> bool:
+    import langcodes
+
+    return bool(langcodes.tag_is_valid(tag))
+
+
+class Validator:
+    """Checks an operation's values against the configured rules."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.rules = config.validation
+        self.attributes = {a.name: a for a in config.attributes}
+        self.catalogue = Catalogue(tuple(self.attributes))
+        self._field_checks: dict[str, Callable[[str, str], FieldError | None]] = {
+            "type": self._choice_check(CUSTOMER_TYPES),
+            "purpose": self._choice_check(ADDRESS_PURPOSES),
+            "email": self._email,
+            "phone": self._phone,
+            "country": self._country,
+            "currency": self._currency,
+            "language": self._language,
+            "customer_group": self._customer_group,
+            "is_primary": self._boolean,
+        }
+
+    def check(
+        self,
+        kind: OperationType | None,
+        operation_name: str,
+        changes: Values,
+        current: Values | None,
+    ) -> list[FieldError]:
+        """All errors of applying ``changes`` on top of ``current`` (None for a create)."""
+        if kind is None:
+            return [
+                FieldError(
+                    "operation",
+                    "invalid_operation",
+                    f"'{operation_name}' is not an operation type custsync knows",
+                )
+            ]
+        errors: list[FieldError] = []
+        allowed = set(self.catalogue.allowed_for(kind))
+        for name in changes:
+            if name not in allowed:
+                what = "an address" if kind.is_address else "a customer"
+                errors.append(FieldError(name, "unknown_field", f"'{name}' is not {what} field"))
+        for name, value in changes.items():
+            if name in allowed and value is not None and value != "":
+                error = self.check_value(name, value)
+                if error:
+                    errors.append(error)
+        merged = dict(current or {})
+        merged.update(changes)
+        errors.extend(self._required(kind, merged, changes))
+        return errors
+
+    def check_value(self, name: str, value: str) -> FieldError | None:
+        """Format, length and range checks for one field value."""
+        limit = self.rules.max_lengths.get(name)
+        attribute = self.attributes.get(name)
+        if attribute and attribute.max_length:
+            limit = attribute.max_length
+        if limit is not None and len(value) > limit:
+            return FieldError(
+                name,
+                "too_long",
+                f"{name} is {len(value)} characters long; HQ allows at most {limit}",
+            )
+        if attribute:
+            return self._attribute(attribute, value)
+        check = self._field_checks.get(name)
+        return check(name, value) if check else None
+
+    def _required(self, kind: OperationType, merged: Values, changes: Values) -> list[FieldError]:
+        def missing(name: str) -> bool:
+            value = merged.get(name)
+            return value is None or not value.strip()
+
+        needed: list[str] = []
+        if kind.is_address:
+            needed.append("address_id")
+            if kind is OperationType.CREATE_ADDRESS:
+                needed.extend(ADDRESS_REQUIRED_ON_CREATE)
+        else:
+            kind_value = merged.get("type")
+            if kind_value is None or not kind_value.strip():
+                needed.append("type")
+            elif kind_value == "person":
+                needed.extend(["first_name", "last_name"])
+            elif kind_value == "organization":
+                needed.append("organization_name")
+            if kind is OperationType.CREATE_CUSTOMER:
+                needed.extend(a.name for a in self.attributes.values() if a.required)
+            else:
+                needed.extend(
+                    a.name for a in self.attributes.values() if a.required and a.name in changes
+                )
+        return [
+            FieldError(name, "required", f"{name} is missing")
+            for name in dict.fromkeys(needed)
+            if missing(name)
+        ]
+
+    @staticmethod
+    def _choice_check(choices: tuple[str, ...]) -> Callable[[str, str], FieldError | None]:
+        def check(name: str, value: str) -> FieldError | None:
+            if value in choices:
+                return None
+            return FieldError(
+                name, "invalid_choice", f"{name} '{value}' must be one of {', '.join(choices)}"
+            )
+
+        return check
+
+    @staticmethod
+    def _email(name: str, value: str) -> FieldError | None:
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError:
+            return FieldError(name, "invalid_email", f"{name} '{value}' is not a valid address")
+        return None
+
+    def _phone(self, name: str, value: str) -> FieldError | None:
+        import phonenumbers
+
+        region = self.rules.phone_region
+        try:
+            number = phonenumbers.parse(value, region)
+            if phonenumbers.is_possible_number(number):
+                return None
+        except phonenumbers.NumberParseException:
+            pass
+        hint = "" if region else " (start it with + and the country code)"
+        return FieldError(name, "invalid_phone", f"{name} '{value}' is not a phone number{hint}")
+
+    def _country(self, name: str, value: str) -> FieldError | None:
+        allowed = self.rules.countries
+        if value in (allowed if allowed is not None else iso_countries()):
+            return None
+        what = "an allowed country" if allowed is not None else "an ISO 3166 alpha-3 code"
+        return FieldError(
+            name, "invalid_country", f"{name} '{value}' is not {what} (for example SWE, USA)"
+        )
+
+    def _currency(self, name: str, value: str) -> FieldError | None:
+        allowed = self.rules.currencies
+        if value in (allowed if allowed is not None else iso_currencies()):
+            return None
+        what = "an allowed currency" if allowed is not None else "an ISO 4217 currency code"
+        return FieldError(name, "invalid_currency", f"{name} '{value}' is not {what}")
+
+    def _language(self, name: str, value: str) -> FieldError | None:
+        allowed = self.rules.languages
+        ok = value in allowed if allowed is not None else _bcp47_valid(value)
+        if ok:
+            return None
+        what = "an allowed language" if allowed is not None else "a BCP 47 language tag"
+        return FieldError(name, "invalid_language", f"{name} '{value}' is not {what}")
+
+    def _customer_group(self, name: str, value: str) -> FieldError | None:
+        allowed = self.rules.customer_groups
+        if allowed is None or value in allowed:
+            return None
+        return FieldError(
+            name,
+            "invalid_customer_group",
+            f"{name} '{value}' is not a configured customer group ({', '.join(allowed)})",
+        )
+
+    @staticmethod
+    def _boolean(name: str, value: str) -> FieldError | None:
+        if parse_boolean(value) is None:
+            return FieldError(name, "invalid_boolean", f"{name} '{value}' must be true or false")
+        return None
+
+    def _attribute(self, attribute: AttributeConfig, value: str) -> FieldError | None:
+        name = attribute.name
+        if attribute.type == "boolean":
+            return self._boolean(name, value)
+        if attribute.type == "choice":
+            return self._choice_check(attribute.choices)(name, value)
+        if attribute.type in ("integer", "decimal"):
+            number = _parse_number(value, integer=attribute.type == "integer")
+            if number is None:
+                article = "an integer" if attribute.type == "integer" else "a number"
+                return FieldError(
+                    name, f"invalid_{attribute.type}", f"{name} '{value}' is not {article}"
+                )
+            low, high = attribute.min, attribute.max
+            if (low is not None and number < Decimal(str(low))) or (
+                high is not None and number > Decimal(str(high))
+            ):
+                bounds = f"{_fmt(low)}..{_fmt(high)}"
+                return FieldError(
+                    name, "out_of_range", f"{name} {value} is outside the allowed range {bounds}"
+                )
+        return None
+
+
+def _parse_number(value: str, *, integer: bool) -> Decimal | None:
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    if integer and number != number.to_integral_value():
+        return None
+    return number
+
+
+def _fmt(bound: float | None) -> str:
+    if bound is None:
+        return ""
+    return str(int(bound)) if bound == int(bound) else str(bound)

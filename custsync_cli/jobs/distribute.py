@@ -1,0 +1,99 @@
+"""The distribute job (1010): write HQ accounts and records back to the channels."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from custsync_cli import faults
+from custsync_cli.config import ChannelConfig
+from custsync_cli.errors import ChannelError
+from custsync_cli.jobs.channel import write_customers
+from custsync_cli.jobs.context import JobContext
+from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.database import utc_now
+from custsync_cli.store.hq import customer_record
+
+
+@dataclass
+class DistributeResult:
+    distributed: int = 0
+    customers: int = 0
+    skipped_channels: dict[str, str] = field(default_factory=dict)
+
+
+def distribute(
+    ctx: JobContext, channels: list[ChannelConfig], only: set[int] | None = None
+) -> DistributeResult:
+    """Write every synced, undistributed operation's customer to its channel, batch by batch."""
+    result = DistributeResult()
+    by_name = {channel.name: channel for channel in channels}
+    excluded: set[str] = set()
+    conn = ctx.store.conn
+    after = 0
+    while True:
+        ctx.stop.check()
+        rows = conn.execute(
+            "SELECT id, channel, async_account, customer_account FROM operations"
+            " WHERE status = 'synced' AND distributed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+            (after, ctx.batch_size),
+        ).fetchall()
+        if not rows:
+            break
+        after = rows[-1][0]
+        wanted = [
+            row
+            for row in rows
+            if row[1] in by_name and row[1] not in excluded and (only is None or row[0] in only)
+        ]
+        per_channel: dict[str, dict[str, str]] = defaultdict(dict)
+        for _, channel, async_account, account in wanted:
+            per_channel[channel][async_account] = account
+        now = utc_now()
+        written: set[str] = set()
+        for channel, accounts in per_channel.items():
+            records = [
+                (async_account, account, _record_json(ctx, account), now)
+                for async_account, account in accounts.items()
+            ]
+            try:
+                write_customers(by_name[channel], records)
+            except ChannelError as exc:
+                excluded.add(channel)
+                result.skipped_channels[channel] = exc.message
+                continue
+            written.add(channel)
+            result.customers += len(records)
+        faults.point("distribute.between_writes")
+        done = [row for row in wanted if row[1] in written]
+        if not done:
+            continue
+        with ctx.store.transaction():
+            conn.executemany(
+                "UPDATE operations SET distributed_at = ?, updated_at = ? WHERE id = ?",
+                [(now, now, row[0]) for row in done],
+            )
+            append_events(
+                conn,
+                [
+                    AuditEvent(
+                        action="distributed",
+                        actor=ctx.actor,
+                        at=now,
+                        operation_id=row[0],
+                        customer_account=row[3],
+                        channel=row[1],
+                        details={"customer_account": row[3]},
+                    )
+                    for row in done
+                ],
+            )
+        result.distributed += len(done)
+        ctx.progress("distribute", None, len(done))
+    return result
+
+
+def _record_json(ctx: JobContext, account: str) -> str:
+    record = customer_record(ctx.store.conn, account)
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

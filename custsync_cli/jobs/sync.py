@@ -1,0 +1,363 @@
+"""The sync job: validate pending operations and apply them to the HQ customer master."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from custsync_cli import faults
+from custsync_cli.domain.models import (
+    FieldError,
+    Operation,
+    OperationType,
+    Status,
+    summarize_errors,
+)
+from custsync_cli.jobs.context import JobContext
+from custsync_cli.store import hq
+from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.database import utc_now
+from custsync_cli.store.operations import load_operations, replace_errors
+
+CUSTOMER_KINDS = ("create_customer", "update_customer")
+ADDRESS_KINDS = ("create_address", "update_address")
+
+
+@dataclass
+class SyncResult:
+    synced: int = 0
+    failed: int = 0
+    blocked: int = 0
+    released: int = 0
+    conflicts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+
+def sync(
+    ctx: JobContext, only: set[int] | None = None, force: frozenset[int] = frozenset()
+) -> SyncResult:
+    """Sync every pending operation, or just ``only`` (and the dependants they release)."""
+    result = SyncResult()
+    with ctx.store.transaction() as conn:
+        hq.ensure_sequence(conn, ctx.config.sequence)
+    scope = set(only) if only is not None else None
+    while True:
+        ctx.stop.check()
+        with ctx.store.transaction() as conn:
+            if scope is None:
+                ids = [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT id FROM operations WHERE status = 'pending' ORDER BY id LIMIT ?",
+                        (ctx.batch_size,),
+                    )
+                ]
+            else:
+                ids = sorted(scope)[: ctx.batch_size]
+                scope.difference_update(ids)
+            if not ids:
+                break
+            batch = _Batch(ctx, conn, result, scope, force)
+            for operation in load_operations(conn, ids):
+                if operation.status == Status.PENDING:
+                    batch.process(operation)
+            append_events(conn, batch.events)
+            faults.point("sync.before_commit")
+        faults.point("sync.after_commit")
+        ctx.progress("sync", None, len(ids))
+    return result
+
+
+class _Batch:
+    """Applies the operations of one transaction and collects their audit events."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        conn: sqlite3.Connection,
+        result: SyncResult,
+        scope: set[int] | None,
+        force: frozenset[int],
+    ) -> None:
+        self.ctx = ctx
+        self.conn = conn
+        self.result = result
+        self.scope = scope
+        self.force = force
+        self.now = utc_now()
+        self.events: list[AuditEvent] = []
+
+    def event(self, op: Operation, action: str, **details: Any) -> None:
+        self.events.append(
+            AuditEvent(
+                action=action,
+                actor=self.ctx.actor,
+                at=self.now,
+                operation_id=op.id,
+                customer_account=op.customer_account,
+                channel=op.channel,
+                details=details,
+            )
+        )
+
+    def process(self, op: Operation) -> None:
+        kind = op.kind
+        validator = self.ctx.validator
+        if kind is None:
+            self.fail(op, validator.check(None, op.operation, op.values, None))
+            return
+        customer = hq.customer_by_async(self.conn, op.async_account)
+        if kind is OperationType.CREATE_CUSTOMER:
+            self.create_customer(op, customer)
+            return
+        if customer is None:
+            self.wait_or_fail(op, "create_customer", None)
+            return
+        account = str(customer["account"])
+        op.customer_account = account
+        current: hq.Values | None
+        if kind is OperationType.UPDATE_CUSTOMER:
+            current = hq.customer_values(customer)
+        else:
+            address_id = op.values.get("address_id") or ""
+            current = hq.address_values(self.conn, account, address_id) if address_id else None
+            if kind is OperationType.CREATE_ADDRESS and current is not None:
+                self.fail(
+                    op,
+                    [
+                        FieldError(
+                            "address_id",
+                            "address_exists",
+                            f"address {address_id} already exists for customer {account}",
+                        )
+                    ],
+                )
+                return
+            if kind is OperationType.UPDATE_ADDRESS and address_id and current is None:
+                self.wait_or_fail(op, "create_address", address_id)
+                return
+        errors = validator.check(kind, op.operation, op.values, current)
+        errors += self.duplicate_email(op, account)
+        self.record_old_values(op, current)
+        if errors:
+            self.fail(op, errors)
+            return
+        changes = dict(op.values)
+        conflicts = self.stale_fields(op) if op.id not in self.force else {}
+        for name in conflicts:
+            changes.pop(name, None)
+        if kind is OperationType.UPDATE_CUSTOMER:
+            hq.update_customer(self.conn, customer, changes, self.now)
+        else:
+            hq.upsert_address(
+                self.conn,
+                account,
+                str(op.values["address_id"]),
+                changes,
+                self.now,
+                create=kind is OperationType.CREATE_ADDRESS,
+            )
+        self.succeed(op, account, conflicts)
+
+    def create_customer(self, op: Operation, customer: dict[str, Any] | None) -> None:
+        if customer is not None:
+            self.fail(
+                op,
+                [
+                    FieldError(
+                        "async_account",
+                        "customer_exists",
+                        f"async customer {op.async_account} already has HQ account"
+                        f" {customer['account']}",
+                    )
+                ],
+            )
+            return
+        errors = self.ctx.validator.check(
+            OperationType.CREATE_CUSTOMER, op.operation, op.values, None
+        )
+        errors += self.duplicate_email(op, None)
+        if errors:
+            self.fail(op, errors)
+            return
+        sequence = self.ctx.config.sequence
+        try:
+            account = hq.draw_account(self.conn, sequence.name)
+        except hq.SequenceExhausted:
+            last = f"{sequence.prefix}{sequence.last:0{sequence.width}d}"
+            self.fail(
+                op,
+                [
+                    FieldError(
+                        "customer_account",
+                        "sequence_exhausted",
+                        f"number sequence '{sequence.name}' has no account numbers left"
+                        f" (the last is {last})",
+                    )
+                ],
+            )
+            return
+        hq.insert_customer(
+            self.conn, account, op.async_account, op.channel, op.values, op.id, self.now
+        )
+        self.conn.execute(
+            "UPDATE operations SET customer_account = ? WHERE async_account = ?"
+            " AND customer_account IS NULL",
+            (account, op.async_account),
+        )
+        self.succeed(op, account, {})
+
+    def wait_or_fail(self, op: Operation, create_kind: str, address_id: str | None) -> None:
+        """Block behind the create this operation needs, or fail if there is none to wait for."""
+        row = self.conn.execute(
+            "SELECT id, status FROM operations WHERE async_account = ? AND operation = ?"
+            " AND address_id IS ? AND id != ? ORDER BY timestamp, id LIMIT 1",
+            (op.async_account, create_kind, address_id, op.id),
+        ).fetchone()
+        if row is None:
+            if address_id is None:
+                error = FieldError(
+                    "async_account",
+                    "unknown_customer",
+                    f"HQ has never seen async customer {op.async_account}",
+                )
+            else:
+                error = FieldError(
+                    "address_id",
+                    "unknown_address",
+                    f"customer has no address {address_id} and no operation creates it",
+                )
+            self.fail(op, [error])
+            return
+        waits_for, status = int(row[0]), str(row[1])
+        if status == Status.DISCARDED:
+            self.fail(op, [discarded_dependency_error(waits_for, create_kind)])
+            return
+        message = f"waits for operation {waits_for} ({create_kind}, {status})"
+        self.conn.execute(
+            "UPDATE operations SET status = 'blocked', blocked_by = ?, last_error = ?,"
+            " customer_account = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+            (waits_for, message, op.customer_account, self.now, op.id),
+        )
+        replace_errors(self.conn, op.id, [])
+        self.result.blocked += 1
+        self.result.outcomes[op.id] = Status.BLOCKED
+        self.event(op, "blocked", waits_for=waits_for)
+
+    def duplicate_email(self, op: Operation, account: str | None) -> list[FieldError]:
+        email = op.values.get("email")
+        if not email:
+            return []
+        owner = hq.email_owner(self.conn, email, account)
+        if owner is None:
+            return []
+        error = FieldError(
+            "email",
+            "duplicate_email",
+            f"email {email} is already used: possible duplicate of {owner}",
+        )
+        if self.ctx.config.validation.duplicate_email == "warn":
+            self.event(op, "warning", warnings=[error.as_dict()])
+            return []
+        return [error]
+
+    def record_old_values(self, op: Operation, current: hq.Values | None) -> None:
+        if not current:
+            return
+        self.conn.executemany(
+            "UPDATE operation_fields SET old_value = ? WHERE operation_id = ? AND name = ?",
+            [(current.get(name), op.id, name) for name in op.values],
+        )
+
+    def stale_fields(self, op: Operation) -> dict[str, int]:
+        """Fields that a later, already synced operation of the same customer changed."""
+        kinds = ADDRESS_KINDS if op.kind and op.kind.is_address else CUSTOMER_KINDS
+        rows = self.conn.execute(
+            "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
+            " ON f.operation_id = o.id WHERE o.async_account = ? AND o.status = 'synced'"
+            " AND o.id != ? AND (o.timestamp > ? OR (o.timestamp = ? AND o.id > ?))"
+            " AND o.operation IN (?, ?) AND o.address_id IS ? AND f.dropped = 0"
+            " AND f.conflict_with IS NULL GROUP BY f.name",
+            (op.async_account, op.id, op.timestamp, op.timestamp, op.id, *kinds, op.address_id),
+        ).fetchall()
+        return {
+            str(name): int(by) for name, by in rows if name in op.values and name != "address_id"
+        }
+
+    def fail(self, op: Operation, errors: list[FieldError]) -> None:
+        self.conn.execute(
+            "UPDATE operations SET status = 'failed', last_error = ?, attempts = attempts + 1,"
+            " customer_account = coalesce(customer_account, ?), blocked_by = NULL,"
+            " updated_at = ?, version = version + 1 WHERE id = ?",
+            (summarize_errors(errors), op.customer_account, self.now, op.id),
+        )
+        replace_errors(self.conn, op.id, errors)
+        self.result.failed += 1
+        self.result.outcomes[op.id] = Status.FAILED
+        self.event(op, "sync_failed", errors=[e.as_dict() for e in errors])
+
+    def succeed(self, op: Operation, account: str, conflicts: dict[str, int]) -> None:
+        op.customer_account = account
+        self.conn.execute(
+            "UPDATE operations SET status = 'synced', customer_account = ?, synced_at = ?,"
+            " last_error = NULL, blocked_by = NULL, attempts = attempts + 1, updated_at = ?,"
+            " version = version + 1 WHERE id = ?",
+            (account, self.now, self.now, op.id),
+        )
+        replace_errors(self.conn, op.id, [])
+        conflict_list = [
+            {"field": name, "kept_from_operation": by} for name, by in conflicts.items()
+        ]
+        if conflicts:
+            self.conn.executemany(
+                "UPDATE operation_fields SET conflict_with = ? WHERE operation_id = ? AND name = ?",
+                [(by, op.id, name) for name, by in conflicts.items()],
+            )
+            self.result.conflicts[op.id] = conflict_list
+        self.result.synced += 1
+        self.result.outcomes[op.id] = Status.SYNCED
+        details: dict[str, Any] = {"fields": sorted(op.values)}
+        if conflict_list:
+            details["conflicts"] = conflict_list
+        self.event(op, "synced", **details)
+        if op.kind and op.kind.is_create:
+            self.release(op)
+
+    def release(self, op: Operation) -> None:
+        released = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT id FROM operations WHERE blocked_by = ? AND status = 'blocked'", (op.id,)
+            )
+        ]
+        if not released:
+            return
+        self.conn.executemany(
+            "UPDATE operations SET status = 'pending', blocked_by = NULL, last_error = NULL,"
+            " updated_at = ?, version = version + 1 WHERE id = ?",
+            [(self.now, op_id) for op_id in released],
+        )
+        for op_id in released:
+            self.events.append(
+                AuditEvent(
+                    action="released",
+                    actor=self.ctx.actor,
+                    at=self.now,
+                    operation_id=op_id,
+                    channel=op.channel,
+                    customer_account=op.customer_account,
+                    details={"released_by": op.id},
+                )
+            )
+        self.result.released += len(released)
+        if self.scope is not None:
+            self.scope.update(released)
+
+
+def discarded_dependency_error(waits_for: int, create_kind: str) -> FieldError:
+    return FieldError(
+        "operation",
+        "dependency_discarded",
+        f"operation {waits_for} ({create_kind}) that this one depends on was discarded",
+    )

@@ -1,0 +1,121 @@
+"""Render rows as a table, JSON, JSON lines or CSV, the same way for every command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from typing import Any
+
+from custsync_cli.output.console import stdout_console, stdout_is_terminal
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def dumps(value: Any, *, indent: int | None = 2) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(dumps(value) + "\n")
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return dumps(value, indent=None)
+    return str(value)
+
+
+def render_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    fmt: OutputFormat,
+    *,
+    title: str | None = None,
+    wide: bool = False,
+    styles: dict[str, str] | None = None,
+) -> None:
+    """Print ``rows``; ``columns`` are (key, heading) pairs for table and CSV."""
+    if fmt is OutputFormat.json:
+        print_json(list(rows))
+    elif fmt is OutputFormat.jsonl:
+        for row in rows:
+            sys.stdout.write(dumps(row, indent=None) + "\n")
+    elif fmt is OutputFormat.csv:
+        write_csv(rows, [key for key, _ in columns])
+    else:
+        print_table(rows, columns, title=title, wide=wide, styles=styles)
+
+
+def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([cell(row.get(key)) for key in keys])
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    title: str | None = None,
+    wide: bool = False,
+    styles: dict[str, str] | None = None,
+) -> None:
+    """A Rich table on a terminal; plain aligned columns without borders when piped."""
+    from rich import box
+    from rich.table import Table
+
+    console = stdout_console()
+    terminal = stdout_is_terminal()
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD if terminal else box.ASCII2,
+        show_edge=terminal,
+        header_style="bold" if terminal else "",
+        pad_edge=False,
+    )
+    for key, heading in columns:
+        table.add_column(
+            heading,
+            overflow="fold" if wide else "ellipsis",
+            no_wrap=not wide,
+            style=(styles or {}).get(key),
+        )
+    for row in rows:
+        table.add_row(*[style_cell(key, row.get(key)) for key, _ in columns])
+    if not terminal:
+        width = 10_000 if wide else max(console.width, 160)
+        console.print(table, width=width)
+    else:
+        console.print(table)
+
+
+STATUS_STYLES = {
+    "synced": "green",
+    "failed": "bold red",
+    "blocked": "yellow",
+    "pending": "cyan",
+    "discarded": "dim",
+}
+
+
+def style_cell(key: str, value: Any) -> Any:
+    """Colour statuses by meaning; Rich drops the colour when colour is off."""
+    from rich.text import Text
+
+    text = cell(value)
+    if key in ("status", "outcome") and text in STATUS_STYLES:
+        return Text(text, style=STATUS_STYLES[text])
+    return Text(text)

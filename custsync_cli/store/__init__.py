@@ -1,0 +1,1 @@
+"""The audit store: SQLite database, migrations, queries and the audit log."""

@@ -1,0 +1,129 @@
+"""Open the audit store: private file mode, WAL, busy timeout, migrations, transactions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from custsync_cli.errors import NotFoundError, StoreError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utc_now() -> str:
+    """The current time as the store writes it: ISO 8601 UTC with microseconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` with mode 0600 if missing, so SQLite's -wal/-shm files copy that mode."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"store {path} is locked by another process; try again later"
+    if "full" in text:
+        return f"store {path}: the disk is full; nothing was written"
+    if "not a database" in text or "malformed" in text:
+        return f"store {path} is not a valid custsync store (corrupt or not SQLite)"
+    if "readonly" in text or "unable to open" in text:
+        return f"store {path} cannot be written (read-only file or folder)"
+    return f"store {path}: {text}"
+
+
+class Store:
+    """A connection to the audit store with explicit ``BEGIN IMMEDIATE`` transactions."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that waits for the write lock instead of failing at once."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(describe_sqlite_error(exc, self.path)) from None
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise StoreError(describe_sqlite_error(exc, self.path)) from None
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.conn.execute(sql, params)]
+
+    def query_one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row is not None else None
+
+
+def open_store(path: Path, *, create: bool = False) -> Store:
+    """Open (and, with ``create``, make) the store and bring its schema up to date."""
+    from custsync_cli.store.migrations import migrate
+
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise NotFoundError(
+                f"store {path} does not exist (run 'custsync run-jobs' or 'custsync init' first)"
+            )
+        if not path.parent.is_dir():
+            raise StoreError(f"cannot create store {path}: folder {path.parent} does not exist")
+        try:
+            create_private_file(path)
+        except OSError as exc:
+            raise StoreError(f"cannot create store {path}: {exc.strerror}") from None
+    elif path.is_dir():
+        raise StoreError(f"store {path} is a folder, not a file")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -32000")
+    except sqlite3.Error as exc:
+        raise StoreError(describe_sqlite_error(exc, path)) from None
+    store = Store(conn, path)
+    try:
+        migrate(store)
+    except sqlite3.Error as exc:
+        store.close()
+        raise StoreError(describe_sqlite_error(exc, path)) from None
+    except BaseException:
+        store.close()
+        raise
+    return store

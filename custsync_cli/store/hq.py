@@ -1,0 +1,181 @@
+"""The HQ customer master in the store: customers, addresses and the account number sequence."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from custsync_cli.config import SequenceConfig
+from custsync_cli.store.migrations import ADDRESS_COLUMNS, CUSTOMER_COLUMNS
+
+Values = dict[str, str | None]
+CUSTOMER_SELECT = ", ".join(
+    ("account", "async_account", "channel", *CUSTOMER_COLUMNS, "attributes")
+)
+
+
+class SequenceExhausted(Exception):
+    """The number sequence has handed out its last account number."""
+
+
+def customer_by_async(conn: sqlite3.Connection, async_account: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        f"SELECT {CUSTOMER_SELECT} FROM customers WHERE async_account = ?", (async_account,)
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def customer_by_account(conn: sqlite3.Connection, account: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        f"SELECT {CUSTOMER_SELECT}, created_at, updated_at FROM customers WHERE account = ?",
+        (account,),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def customer_values(customer: dict[str, Any]) -> Values:
+    """The customer's field values, built-in columns and attributes alike."""
+    values: Values = {name: customer[name] for name in CUSTOMER_COLUMNS}
+    values.update(json.loads(customer["attributes"] or "{}"))
+    return values
+
+
+def address_values(conn: sqlite3.Connection, account: str, address_id: str) -> Values | None:
+    row = conn.execute(
+        f"SELECT address_id, {', '.join(ADDRESS_COLUMNS)} FROM addresses"
+        " WHERE customer_account = ? AND address_id = ?",
+        (account, address_id),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+def email_owner(conn: sqlite3.Connection, email: str, except_account: str | None) -> str | None:
+    row = conn.execute(
+        "SELECT account FROM customers WHERE email = ? COLLATE NOCASE AND account IS NOT ? LIMIT 1",
+        (email, except_account),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def ensure_sequence(conn: sqlite3.Connection, sequence: SequenceConfig) -> None:
+    """Create the sequence row, or adopt the config's prefix, width and upper bound."""
+    conn.execute(
+        "INSERT INTO number_sequences (name, prefix, width, next_value, last_value)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET prefix = excluded.prefix,"
+        " width = excluded.width, last_value = excluded.last_value,"
+        " next_value = max(next_value, excluded.next_value)",
+        (sequence.name, sequence.prefix, sequence.width, sequence.first, sequence.last),
+    )
+
+
+def draw_account(conn: sqlite3.Connection, name: str) -> str:
+    row = conn.execute(
+        "SELECT prefix, width, next_value, last_value FROM number_sequences WHERE name = ?",
+        (name,),
+    ).fetchone()
+    prefix, width, next_value, last_value = row
+    if next_value > last_value:
+        raise SequenceExhausted(name)
+    conn.execute("UPDATE number_sequences SET next_value = next_value + 1 WHERE name = ?", (name,))
+    return f"{prefix}{next_value:0{width}d}"
+
+
+def _split(values: Values) -> tuple[Values, Values]:
+    builtin = {k: v for k, v in values.items() if k in CUSTOMER_COLUMNS}
+    attributes = {k: v for k, v in values.items() if k not in CUSTOMER_COLUMNS}
+    return builtin, attributes
+
+
+def insert_customer(
+    conn: sqlite3.Connection,
+    account: str,
+    async_account: str,
+    channel: str,
+    values: Values,
+    operation_id: int,
+    now: str,
+) -> None:
+    builtin, attributes = _split(values)
+    columns = ["account", "async_account", "channel", *builtin, "attributes"]
+    columns += ["created_at", "updated_at", "created_by_operation"]
+    params: list[Any] = [account, async_account, channel, *builtin.values()]
+    params += [json.dumps(attributes, sort_keys=True), now, now, operation_id]
+    conn.execute(
+        f"INSERT INTO customers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        params,
+    )
+
+
+def update_customer(
+    conn: sqlite3.Connection, customer: dict[str, Any], changes: Values, now: str
+) -> None:
+    builtin, attributes = _split(changes)
+    assignments = [f"{name} = ?" for name in builtin]
+    params: list[Any] = list(builtin.values())
+    if attributes:
+        merged = json.loads(customer["attributes"] or "{}")
+        merged.update(attributes)
+        assignments.append("attributes = ?")
+        params.append(json.dumps(merged, sort_keys=True))
+    assignments.append("updated_at = ?")
+    params += [now, customer["account"]]
+    conn.execute(f"UPDATE customers SET {', '.join(assignments)} WHERE account = ?", params)
+
+
+def upsert_address(
+    conn: sqlite3.Connection,
+    account: str,
+    address_id: str,
+    changes: Values,
+    now: str,
+    *,
+    create: bool,
+) -> None:
+    fields = {k: v for k, v in changes.items() if k in ADDRESS_COLUMNS}
+    if fields.get("is_primary") in ("true", "1", "yes"):
+        conn.execute(
+            "UPDATE addresses SET is_primary = 'false' WHERE customer_account = ?"
+            " AND address_id != ?",
+            (account, address_id),
+        )
+    if create:
+        columns = ["customer_account", "address_id", *fields, "created_at", "updated_at"]
+        params: list[Any] = [account, address_id, *fields.values(), now, now]
+        conn.execute(
+            f"INSERT INTO addresses ({', '.join(columns)})"
+            f" VALUES ({', '.join('?' * len(columns))})",
+            params,
+        )
+        return
+    assignments = [f"{name} = ?" for name in fields] + ["updated_at = ?"]
+    conn.execute(
+        f"UPDATE addresses SET {', '.join(assignments)}"
+        " WHERE customer_account = ? AND address_id = ?",
+        [*fields.values(), now, account, address_id],
+    )
+
+
+def customer_record(conn: sqlite3.Connection, account: str) -> dict[str, Any]:
+    """The HQ customer as distributed to channels and shown by ``customer show``."""
+    customer = customer_by_account(conn, account)
+    if customer is None:
+        return {}
+    record: dict[str, Any] = {
+        "customer_account": customer["account"],
+        "async_account": customer["async_account"],
+        "channel": customer["channel"],
+    }
+    record.update({name: customer[name] for name in CUSTOMER_COLUMNS})
+    record["attributes"] = json.loads(customer["attributes"] or "{}")
+    record["addresses"] = [
+        dict(row)
+        for row in conn.execute(
+            f"SELECT address_id, {', '.join(ADDRESS_COLUMNS)} FROM addresses"
+            " WHERE customer_account = ? ORDER BY address_id",
+            (account,),
+        )
+    ]
+    record["created_at"] = customer["created_at"]
+    record["updated_at"] = customer["updated_at"]
+    return record

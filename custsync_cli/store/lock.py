@@ -1,0 +1,50 @@
+"""One run at a time: an OS file lock beside the store, released by the kernel even on kill -9."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from custsync_cli.errors import LockedError, StoreError
+from custsync_cli.store.database import create_private_file, utc_now
+
+
+def lock_path(store_path: Path) -> Path:
+    return store_path.with_name(store_path.name + ".lock")
+
+
+@contextmanager
+def run_lock(store_path: Path, wait: float = 0.0, purpose: str = "run-jobs") -> Iterator[None]:
+    """Hold the exclusive run lock; wait up to ``wait`` seconds, then raise LockedError."""
+    path = lock_path(store_path)
+    try:
+        create_private_file(path)
+        fd = os.open(path, os.O_RDWR)
+    except OSError as exc:
+        raise StoreError(f"cannot open lock file {path}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                    raise LockedError(
+                        f"another run holds the lock on {store_path} ({holder}); try later"
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, {purpose} since {utc_now()}".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

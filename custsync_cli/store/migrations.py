@@ -1,0 +1,231 @@
+"""Numbered schema migrations, recorded in ``schema_migrations``; a newer store is refused."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+
+from custsync_cli.errors import StoreError
+
+Migration = Callable[[sqlite3.Connection], None]
+
+CUSTOMER_COLUMNS = (
+    "type",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "customer_group",
+    "currency",
+    "language",
+)
+ADDRESS_COLUMNS = (
+    "name",
+    "street",
+    "city",
+    "county",
+    "state",
+    "zip_code",
+    "country",
+    "purpose",
+    "is_primary",
+)
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    for statement in re.split(r";\s*\n", script):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def m001_initial(conn: sqlite3.Connection) -> None:
+    customer_columns = ",\n".join(f"  {name} TEXT" for name in CUSTOMER_COLUMNS)
+    address_columns = ",\n".join(f"  {name} TEXT" for name in ADDRESS_COLUMNS)
+    _run(
+        conn,
+        f"""
+CREATE TABLE operations (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  replication_counter INTEGER NOT NULL,
+  operation TEXT NOT NULL,
+  async_account TEXT NOT NULL,
+  address_id TEXT,
+  customer_account TEXT,
+  status TEXT NOT NULL CHECK (status IN ('pending','blocked','failed','synced','discarded')),
+  timestamp TEXT NOT NULL,
+  created_by TEXT,
+  pulled_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  synced_at TEXT,
+  distributed_at TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  blocked_by INTEGER REFERENCES operations(id),
+  discard_reason TEXT,
+  version INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (channel, replication_counter)
+);
+CREATE INDEX operations_timestamp ON operations (timestamp, id);
+CREATE INDEX operations_status ON operations (status, timestamp, id);
+CREATE INDEX operations_channel ON operations (channel, timestamp, id);
+CREATE INDEX operations_operation ON operations (operation, timestamp, id);
+CREATE INDEX operations_customer_account ON operations (customer_account, timestamp, id);
+CREATE INDEX operations_async_account ON operations (async_account, timestamp, id);
+CREATE INDEX operations_blocked_by ON operations (blocked_by) WHERE blocked_by IS NOT NULL;
+CREATE INDEX operations_to_sync ON operations (id) WHERE status = 'pending';
+CREATE INDEX operations_to_distribute ON operations (id)
+  WHERE status = 'synced' AND distributed_at IS NULL;
+
+CREATE TABLE operation_fields (
+  operation_id INTEGER NOT NULL REFERENCES operations(id),
+  name TEXT NOT NULL,
+  channel_value TEXT,
+  new_value TEXT,
+  old_value TEXT,
+  edited INTEGER NOT NULL DEFAULT 0,
+  dropped INTEGER NOT NULL DEFAULT 0,
+  conflict_with INTEGER,
+  PRIMARY KEY (operation_id, name)
+) WITHOUT ROWID;
+CREATE INDEX operation_fields_value ON operation_fields (name, new_value);
+
+CREATE TABLE operation_errors (
+  operation_id INTEGER NOT NULL REFERENCES operations(id),
+  field TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX operation_errors_operation ON operation_errors (operation_id);
+CREATE INDEX operation_errors_code ON operation_errors (code, operation_id);
+
+CREATE TABLE customers (
+  account TEXT PRIMARY KEY,
+  async_account TEXT NOT NULL UNIQUE,
+  channel TEXT NOT NULL,
+{customer_columns},
+  attributes TEXT NOT NULL DEFAULT '{{}}',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  created_by_operation INTEGER REFERENCES operations(id)
+);
+CREATE INDEX customers_email ON customers (email COLLATE NOCASE);
+
+CREATE TABLE addresses (
+  customer_account TEXT NOT NULL REFERENCES customers(account),
+  address_id TEXT NOT NULL,
+{address_columns},
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (customer_account, address_id)
+);
+
+CREATE TABLE number_sequences (
+  name TEXT PRIMARY KEY,
+  prefix TEXT NOT NULL,
+  width INTEGER NOT NULL,
+  next_value INTEGER NOT NULL,
+  last_value INTEGER NOT NULL
+);
+
+CREATE TABLE channel_watermarks (
+  channel TEXT PRIMARY KEY,
+  replication_counter INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE job_runs (
+  id INTEGER PRIMARY KEY,
+  job TEXT NOT NULL,
+  channel TEXT,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  outcome TEXT NOT NULL DEFAULT 'running',
+  pulled INTEGER NOT NULL DEFAULT 0,
+  synced INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  blocked INTEGER NOT NULL DEFAULT 0,
+  distributed INTEGER NOT NULL DEFAULT 0,
+  skipped_channels TEXT,
+  error TEXT,
+  pid INTEGER,
+  actor TEXT,
+  audit_head_id INTEGER,
+  audit_head_hash TEXT
+);
+CREATE INDEX job_runs_job ON job_runs (job, started_at);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  operation_id INTEGER,
+  customer_account TEXT,
+  channel TEXT,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_log_operation ON audit_log (operation_id) WHERE operation_id IS NOT NULL;
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
+""",
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_initial]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if not exists:
+        return 0
+    return int(
+        conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    )
+
+
+def migrate(store: object) -> None:
+    """Apply every migration the store has not recorded, each in its own transaction."""
+    from custsync_cli.store.database import Store, utc_now
+
+    assert isinstance(store, Store)
+    conn = store.conn
+    current = schema_version(conn)
+    if current > len(MIGRATIONS):
+        raise StoreError(
+            f"store {store.path} has schema version {current}, newer than this custsync "
+            f"understands ({len(MIGRATIONS)}); upgrade custsync"
+        )
+    if current == len(MIGRATIONS):
+        return
+    if (
+        current == 0
+        and conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ).fetchone()[0]
+    ):
+        raise StoreError(f"{store.path} is an SQLite database but not a custsync store")
+    with store.transaction():
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = schema_version(conn)
+        for version, migration in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            migration(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, migration.__name__, utc_now()),
+            )
