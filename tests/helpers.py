@@ -154,7 +154,10 @@ class Workspace:
         return env
 
     def run(
-        self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+        self,
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:
         """Run the installed ``custsync`` command as cron would: a real subprocess."""
