@@ -80,6 +80,9 @@ def _register() -> None:
 
     for module in (setup_cmds, jobs_cmds):
         module.register(app)
+    from custsync_cli.cli import audit_cmds
+
+    audit_cmds.register(app)
 
 
 _register()
@@ -93,19 +96,30 @@ def main() -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run the app and turn every failure into a one-line message and an exit code."""
     import click
+    import typer.exceptions
 
     from custsync_cli.output.console import error
+
+    # Recent Typer releases raise their own copy of Click's exceptions.
+    usage_errors: tuple[type[Exception], ...] = (click.ClickException,)
+    try:
+        from typer._click.exceptions import ClickException as TyperClickException
+
+        usage_errors += (TyperClickException,)
+    except ImportError:
+        pass
 
     code: int = ExitCode.OK
     try:
         result = app(args=argv, prog_name="custsync", standalone_mode=False)
         code = result if isinstance(result, int) else ExitCode.OK
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.exceptions.Exit) as exc:
         code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
-    except click.exceptions.Abort:
+    except usage_errors as exc:
+        exc.show()  # type: ignore[attr-defined]
+        exit_code = int(exc.exit_code)  # type: ignore[attr-defined]
+        code = ExitCode.USAGE if exit_code == 2 else exit_code
+    except (click.exceptions.Abort, typer.exceptions.Abort):
         error("aborted")
         code = ExitCode.INTERRUPTED
     except CustsyncError as exc:

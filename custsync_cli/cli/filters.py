@@ -146,7 +146,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def with_filters(func: F) -> F:
     """Add the filter options to a command; it receives them as ``filters: FilterOptions``."""
-    signature = inspect.signature(func)
+    # Typer reads a given __signature__ as is, so string annotations must be evaluated here.
+    signature = inspect.signature(func, eval_str=True)
     kept = [p for p in signature.parameters.values() if p.name != "filters"]
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
@@ -160,7 +161,7 @@ def with_filters(func: F) -> F:
 
     wrapper.__signature__ = signature.replace(parameters=kept + added)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {
-        **{k: v for k, v in func.__annotations__.items() if k != "filters"},
+        **{p.name: p.annotation for p in kept},
         **FILTER_OPTIONS,
     }
     return wrapper  # type: ignore[return-value]

@@ -96,8 +96,11 @@ def print_table(
     for row in rows:
         table.add_row(*[style_cell(key, row.get(key)) for key, _ in columns])
     if not terminal:
+        from rich.console import Console
+
+        # Console.print(width=...) can only narrow, so piped output gets its own wide console.
         width = 10_000 if wide else max(console.width, 160)
-        console.print(table, width=width)
+        Console(width=width, no_color=True, highlight=False, soft_wrap=False).print(table)
     else:
         console.print(table)
 

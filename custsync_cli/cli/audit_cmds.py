@@ -1,0 +1,288 @@
+"""Read-side commands: ``list``, ``show``, ``customer show``, ``audit`` and ``audit verify``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from custsync_cli.cli import state
+from custsync_cli.cli.filters import FilterOptions, with_filters
+from custsync_cli.output.render import OutputFormat
+
+if TYPE_CHECKING:
+    from custsync_cli.config import Config
+    from custsync_cli.domain.fields import Catalogue
+
+PANEL = "Audit"
+SHORT_ERROR = 60
+LIST_COLUMNS = (
+    ("id", "id"),
+    ("channel", "channel"),
+    ("customer_account", "customer account"),
+    ("async_account", "async customer account"),
+    ("timestamp", "timestamp"),
+    ("status", "status"),
+    ("operation", "operation"),
+    ("last_error", "last error"),
+)
+AUDIT_COLUMNS = (
+    ("id", "event"),
+    ("at", "at (UTC)"),
+    ("actor", "actor"),
+    ("action", "action"),
+    ("operation_id", "operation"),
+    ("customer_account", "customer account"),
+    ("channel", "channel"),
+    ("summary", "details"),
+)
+
+
+class DetailFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+customer_app = typer.Typer(
+    help="The HQ customer master, one customer at a time.", no_args_is_help=True
+)
+audit_app = typer.Typer(
+    help="The audit trail of every change, and a check of its hash chain.",
+    invoke_without_command=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list", rich_help_panel=PANEL)(list_operations)
+    app.command("show", rich_help_panel=PANEL)(show_operation)
+    customer_app.command("show")(show_customer)
+    app.add_typer(customer_app, name="customer", rich_help_panel=PANEL)
+    audit_app.callback()(audit_events)
+    audit_app.command("verify")(verify_audit)
+    app.add_typer(audit_app, name="audit", rich_help_panel=PANEL)
+
+
+def catalogue_of(config: Config) -> Catalogue:
+    from custsync_cli.domain.fields import Catalogue
+
+    return Catalogue(tuple(a.name for a in config.attributes))
+
+
+def _short(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def _table_time(stamp: str | None) -> str:
+    return (stamp or "")[:19].replace("T", " ")
+
+
+def _more_note(shown: int, total: int, offset: int, noun: str) -> str | None:
+    """The stderr line that says how many more match, or None when all are shown."""
+    if total == 0:
+        return f"no {noun} match"
+    if shown == 0:
+        return f"no {noun} at offset {offset}; {total} match in all"
+    if offset + shown >= total:
+        return None
+    span = str(shown) if offset == 0 else f"{offset + 1}-{offset + shown}"
+    return f"showing {span} of {total}; use --offset {offset + shown} for more"
+
+
+@with_filters
+def list_operations(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Show at most this many operations.")
+    ] = 50,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many (for the next page).")
+    ] = 0,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="table (default), json, jsonl or csv."),
+    ] = OutputFormat.table,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Full last errors; never cut a column.")
+    ] = False,
+    *,
+    filters: FilterOptions,
+) -> None:
+    """List operations, newest first, like the "Customer synchronization status" page.
+
+    Example: custsync list --status failed --channel web-se --since 3d
+    """
+    from custsync_cli.output.console import message, stdout_is_terminal
+    from custsync_cli.output.render import render_rows
+    from custsync_cli.store.views import LIST_KEYS, list_page
+
+    config = state.load()
+    flt = filters.build(catalogue_of(config))
+    with state.open_store(config) as store:
+        page = list_page(store.conn, flt, limit=limit, offset=offset)
+    rows: list[dict[str, Any]] = page.operations
+    if output_format is OutputFormat.table:
+        rows = [
+            {
+                **op,
+                "customer_account": op["customer_account"] or "Pending sync",
+                "timestamp": _table_time(op["timestamp"]),
+                "last_error": op["last_error"] if wide else _short(op["last_error"], SHORT_ERROR),
+            }
+            for op in rows
+        ]
+    columns = list(LIST_COLUMNS)
+    if output_format is OutputFormat.csv:
+        columns = [(key, key) for key in (*LIST_KEYS, "errors")]
+    # Piped tables keep one whole line per operation so that grep and cut work.
+    render_rows(rows, columns, output_format, wide=wide or not stdout_is_terminal())
+    note = _more_note(len(page.operations), page.total, offset, "operations")
+    if note:
+        message(note)
+
+
+def show_operation(
+    op: Annotated[int, typer.Argument(metavar="OP", help="Operation id (see 'custsync list').")],
+    output_format: Annotated[
+        DetailFormat, typer.Option("--format", help="table (default) or json.")
+    ] = DetailFormat.table,
+) -> None:
+    """Show one operation: header, change description, field grid and history.
+
+    Example: custsync show 42 --format json
+    """
+    from custsync_cli.errors import NotFoundError
+    from custsync_cli.output.render import print_json
+    from custsync_cli.output.show import render_operation
+    from custsync_cli.store.views import operation_detail
+
+    config = state.load()
+    with state.open_store(config) as store:
+        detail = operation_detail(store.conn, op, catalogue_of(config))
+    if detail is None:
+        raise NotFoundError(f"no operation {op} (see 'custsync list')")
+    if output_format is DetailFormat.json:
+        print_json(detail)
+    else:
+        render_operation(detail)
+
+
+def show_customer(
+    account: Annotated[
+        str,
+        typer.Argument(metavar="ACCOUNT", help="HQ customer account or async customer account."),
+    ],
+    output_format: Annotated[
+        DetailFormat, typer.Option("--format", help="table (default) or json.")
+    ] = DetailFormat.table,
+) -> None:
+    """Show an HQ customer with addresses and attributes, and every operation that shaped it.
+
+    Example: custsync customer show C000123
+    """
+    from custsync_cli.errors import NotFoundError
+    from custsync_cli.output.render import print_json
+    from custsync_cli.output.show import render_customer
+    from custsync_cli.store.views import customer_view
+
+    config = state.load()
+    with state.open_store(config) as store:
+        view = customer_view(store.conn, account.strip(), catalogue_of(config))
+    if view is None:
+        raise NotFoundError(f"no customer or async account '{account}'")
+    if output_format is DetailFormat.json:
+        print_json(view.as_dict())
+    else:
+        render_customer(view.as_dict())
+
+
+def audit_events(
+    ctx: typer.Context,
+    op: Annotated[
+        int | None, typer.Option("--op", metavar="ID", help="Events of this operation.")
+    ] = None,
+    actor: Annotated[
+        list[str] | None, typer.Option("--actor", help="Events by this actor (repeatable).")
+    ] = None,
+    action: Annotated[
+        list[str] | None,
+        typer.Option("--action", help="e.g. pulled, sync_failed, synced (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="TIME", help="From this time: ISO, 2h, 3d.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="TIME", help="Up to this time.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many events.")] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many.")] = 0,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table (default), json, jsonl or csv.")
+    ] = OutputFormat.table,
+) -> None:
+    """List audit events, newest first; 'custsync audit verify' checks the hash chain.
+
+    Example: custsync audit --op 42
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from custsync_cli.domain.describe import describe_event
+    from custsync_cli.output.console import message, stdout_is_terminal
+    from custsync_cli.output.render import render_rows
+    from custsync_cli.store.views import AuditFilter, audit_page
+    from custsync_cli.timeutil import parse_moment
+
+    flt = AuditFilter(
+        operation_id=op,
+        actors=list(actor or []),
+        actions=list(action or []),
+        since=parse_moment(since) if since else None,
+        until=parse_moment(until) if until else None,
+    )
+    config = state.load()
+    with state.open_store(config) as store:
+        events, total = audit_page(store.conn, flt, limit=limit, offset=offset)
+    if output_format is OutputFormat.table:
+        rows = [
+            {
+                **event,
+                "at": _table_time(event["at"]),
+                "summary": describe_event(event["action"], event["details"]),
+            }
+            for event in events
+        ]
+        render_rows(rows, AUDIT_COLUMNS, output_format, wide=not stdout_is_terminal())
+    else:
+        keys = ("id", "at", "actor", "action", "operation_id", "customer_account", "channel")
+        columns = [(key, key) for key in (*keys, "details", "hash")]
+        render_rows(events, columns, output_format)
+    note = _more_note(len(events), total, offset, "audit events")
+    if note:
+        message(note)
+
+
+def verify_audit(
+    output_format: Annotated[
+        DetailFormat, typer.Option("--format", help="table (default) or json.")
+    ] = DetailFormat.table,
+) -> None:
+    """Recompute the audit log's hash chain; exit 1 naming the first bad event.
+
+    Example: custsync audit verify
+    """
+    from custsync_cli.errors import ExitCode
+    from custsync_cli.output.render import print_json
+    from custsync_cli.store.audit import verify_chain
+
+    config = state.load()
+    with state.open_store(config) as store:
+        result = verify_chain(store.conn)
+    if output_format is DetailFormat.json:
+        print_json(result.as_dict())
+    elif result.ok:
+        typer.echo(f"audit chain ok: {result.events} events")
+    else:
+        typer.echo(f"audit chain broken: {result.problem} ({result.events} events verified)")
+    if not result.ok:
+        raise typer.Exit(ExitCode.ERROR)

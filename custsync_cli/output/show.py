@@ -1,0 +1,229 @@
+"""Render ``show`` (one operation) and ``customer show`` for people: header, sentences, grids."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from custsync_cli.domain.describe import describe_event, short_time
+from custsync_cli.output.console import stdout_console, stdout_is_terminal
+from custsync_cli.output.render import STATUS_STYLES, cell
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
+
+PENDING_SYNC = "Pending sync"
+CHANGED = "green"
+FAILING = "bold red"
+EDITED = "bold magenta"
+DROPPED = "dim strike"
+CONFLICT = "yellow"
+
+
+def _print(renderable: RenderableType) -> None:
+    from rich.console import Console
+
+    console: Console = stdout_console()
+    if stdout_is_terminal():
+        console.print(renderable)
+    else:
+        width = max(console.width, 120)
+        Console(width=width, no_color=True, highlight=False, soft_wrap=False).print(renderable)
+
+
+def _table(*, title: str | None = None) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    terminal = stdout_is_terminal()
+    return Table(
+        title=title,
+        title_justify="left",
+        title_style="bold" if terminal else "",
+        box=box.SIMPLE_HEAD if terminal else box.ASCII2,
+        show_edge=terminal,
+        header_style="bold" if terminal else "",
+        pad_edge=False,
+    )
+
+
+def _heading(text: str) -> Text:
+    from rich.text import Text
+
+    return Text(text, style="bold underline" if stdout_is_terminal() else "")
+
+
+def _status_text(status: str) -> Text:
+    from rich.text import Text
+
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def _header(detail: dict[str, Any]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold" if stdout_is_terminal() else "")
+    grid.add_column()
+    account = detail["customer_account"]
+    rows: list[tuple[str, Text]] = [
+        ("Operation", Text(f"{detail['id']}  {detail['operation']}")),
+        ("Customer account", Text(account or PENDING_SYNC, style="" if account else "yellow")),
+        ("Async account", Text(detail["async_account"])),
+        ("Channel", Text(f"{detail['channel']} (counter {detail['replication_counter']})")),
+        ("Status", _status_text(detail["status"])),
+        ("Timestamp", Text(short_time(detail["timestamp"]) + " UTC")),
+        ("Attempts", Text(str(detail.get("attempts", 0)))),
+    ]
+    if detail.get("created_by"):
+        rows.append(("Channel user", Text(str(detail["created_by"]))))
+    if detail.get("blocked_by") is not None:
+        rows.append(("Blocked by", Text(f"operation {detail['blocked_by']}", style="yellow")))
+    if detail.get("last_error"):
+        rows.append(("Last error", Text(str(detail["last_error"]), style=FAILING)))
+    if detail.get("discard_reason"):
+        rows.append(("Discard reason", Text(str(detail["discard_reason"]))))
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
+
+
+def field_marks(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """(word, style) marks of one grid row, in a fixed order."""
+    marks: list[tuple[str, str]] = []
+    if row.get("failing"):
+        marks.append(("FAILS", FAILING))
+    if not row.get("sent", True):
+        marks.append(("missing", FAILING))
+    if row.get("changed"):
+        marks.append(("changed", CHANGED))
+    if row.get("edited"):
+        marks.append(("edited", EDITED))
+    if row.get("dropped"):
+        marks.append(("dropped", "dim"))
+    if row.get("conflict_with") is not None:
+        marks.append((f"kept newer (op {row['conflict_with']})", CONFLICT))
+    return marks
+
+
+def _grid(fields: list[dict[str, Any]]) -> Table:
+    from rich.text import Text
+
+    table = _table(title="Fields")
+    for heading in ("field", "old (HQ before)", "channel value", "edited value", "marks"):
+        table.add_column(heading, overflow="fold")
+    for row in fields:
+        failing, edited, dropped = row.get("failing"), row.get("edited"), row.get("dropped")
+        name = Text(row["name"], style=FAILING if failing else "")
+        old = Text(cell(row.get("old")), style="dim" if row.get("changed") else "")
+        channel_style = ""
+        if dropped:
+            channel_style = DROPPED
+        elif edited:
+            channel_style = "dim"
+        elif failing:
+            channel_style = FAILING
+        elif row.get("changed"):
+            channel_style = CHANGED
+        channel = Text(cell(row.get("channel_value")), style=channel_style)
+        edited_value = Text("")
+        if edited and not dropped:
+            edited_value = Text(cell(row.get("new")), style=FAILING if failing else EDITED)
+        marks = Text(", ").join(Text(word, style=style) for word, style in field_marks(row))
+        table.add_row(name, old, channel, edited_value, marks)
+    return table
+
+
+def _history(events: list[dict[str, Any]], *, title: str = "History") -> Table:
+    from rich.text import Text
+
+    table = _table(title=title)
+    for heading in ("event", "at (UTC)", "actor", "action", "details"):
+        table.add_column(heading, overflow="fold")
+    for event in events:
+        action = str(event["action"])
+        style = {"sync_failed": FAILING, "synced": CHANGED, "blocked": "yellow"}.get(action, "")
+        table.add_row(
+            str(event["id"]),
+            short_time(event["at"]),
+            str(event["actor"]),
+            Text(action, style=style),
+            describe_event(action, event.get("details")),
+        )
+    return table
+
+
+def render_operation(detail: dict[str, Any]) -> None:
+    """The human form of ``show``: header, change description, field grid, history."""
+    from rich.console import Group
+    from rich.text import Text
+
+    fields = [*detail["fields"]]
+    fields += [
+        {"name": name, "failing": True, "sent": False} for name in detail.get("missing_fields", [])
+    ]
+    parts: list[RenderableType] = [
+        _header(detail),
+        Text(""),
+        _heading("What happened"),
+        Text(detail["change_description"]),
+        Text(""),
+        _grid(fields),
+        _history(detail["history"]),
+    ]
+    _print(Group(*parts))
+
+
+def render_customer(view: dict[str, Any]) -> None:
+    """The human form of ``customer show``: the HQ record, addresses, and its operations."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    record = view["customer"]
+    parts: list[RenderableType] = []
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold" if stdout_is_terminal() else "")
+    grid.add_column()
+    account = view["customer_account"]
+    grid.add_row("Customer account", Text(account or PENDING_SYNC))
+    grid.add_row("Async account", Text(view["async_account"]))
+    if record:
+        grid.add_row("Channel", Text(str(record["channel"])))
+        for key, value in record.items():
+            if key in ("customer_account", "async_account", "channel", "addresses"):
+                continue
+            if key == "attributes":
+                for name, attr in sorted(value.items()):
+                    grid.add_row(name, Text(cell(attr)))
+                continue
+            if value is not None and value != "":
+                grid.add_row(key, Text(cell(value)))
+    else:
+        grid.add_row("HQ record", Text("none yet: no create has synced", style="yellow"))
+    parts.append(grid)
+    addresses = record["addresses"] if record else []
+    if addresses:
+        table = _table(title="Addresses")
+        keys = [k for k in addresses[0] if any(a.get(k) not in (None, "") for a in addresses)]
+        for key in keys:
+            table.add_column(key, overflow="fold")
+        for address in addresses:
+            table.add_row(*[cell(address.get(k)) for k in keys])
+        parts += [Text(""), table]
+    ops = _table(title="Operations, oldest first")
+    for heading in ("id", "timestamp", "channel", "operation", "status", "what happened"):
+        ops.add_column(heading, overflow="fold")
+    for op in view["operations"]:
+        ops.add_row(
+            str(op["id"]),
+            short_time(op["timestamp"]),
+            str(op["channel"]),
+            str(op["operation"]),
+            _status_text(op["status"]),
+            str(op["change_description"]),
+        )
+    parts += [Text(""), ops]
+    _print(Group(*parts))
