@@ -83,6 +83,9 @@ def _register() -> None:
     from custsync_cli.cli import audit_cmds
 
     audit_cmds.register(app)
+    from custsync_cli.cli import repair_cmds
+
+    repair_cmds.register(app)
 
 
 _register()

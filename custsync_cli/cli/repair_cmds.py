@@ -1,0 +1,434 @@
+"""Repair commands: ``edit``, ``resync`` and ``discard`` of failed, blocked or pending work."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from custsync_cli.cli import state
+from custsync_cli.cli.filters import FilterOptions, with_filters
+
+if TYPE_CHECKING:
+    from custsync_cli.jobs.context import JobContext
+    from custsync_cli.repair.edit import EditResult
+    from custsync_cli.repair.resync import ResyncReport
+
+PANEL = "Repair"
+SAMPLE_SIZE = 5
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[
+    ReportFormat,
+    typer.Option("--format", help="table for people, json for scripts."),
+]
+YesOption = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal)."),
+]
+WaitOption = Annotated[
+    float,
+    typer.Option("--wait", min=0, help="Seconds to wait for another run's lock before exit 75."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("edit", rich_help_panel=PANEL)(edit_command)
+    app.command("resync", rich_help_panel=PANEL)(resync_command)
+    app.command("discard", rich_help_panel=PANEL)(discard_command)
+
+
+@with_filters
+def edit_command(
+    op: Annotated[
+        int | None,
+        typer.Argument(metavar="[OP]", help="Operation id; or use filters for a bulk edit."),
+    ] = None,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="FIELD=VALUE", help="New value for a field (repeatable)."),
+    ] = None,
+    unset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unset", metavar="FIELD", help="Drop a field from the operation (repeatable)."
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
+    ] = None,
+    expect_version: Annotated[
+        int | None,
+        typer.Option(
+            "--expect-version",
+            metavar="N",
+            help="Refuse (exit 1) unless the operation is still at this version.",
+        ),
+    ] = None,
+    yes: YesOption = False,
+    wait: WaitOption = 0.0,
+    output_format: FormatOption = ReportFormat.table,
+    *,
+    filters: FilterOptions,
+) -> None:
+    """Change the new values of a failed, blocked or pending operation.
+
+    The channel's original value is kept; the edit is validated at once and the command says
+    whether the operation would now pass. The status stays until you resync. Without --set or
+    --unset, $VISUAL/$EDITOR opens on a YAML document of the fields. With filters instead of
+    OP, every matching operation is edited after a preview and confirmation (--yes).
+    A synced or discarded operation is refused (exit 1); an unknown field exits 2.
+
+    Examples:
+      custsync edit 12 --set email=anna@example.se --reason "typo confirmed by phone"
+      custsync edit 12
+      custsync edit --status failed --error-code invalid_country --where country=SVE
+        --set country=SWE --reason "SVE is not a country code" --yes
+    """
+    from custsync_cli.errors import UsageError
+    from custsync_cli.repair.edit import parse_assignments
+
+    sets = parse_assignments(set_values or [])
+    unsets = list(unset or [])
+    config = state.load()
+    with state.open_store(config) as store:
+        ctx = state.job_context(config, store)
+        flt = filters.build(ctx.validator.catalogue)
+        if op is not None and not flt.is_empty():
+            raise UsageError("give an operation id or filters, not both")
+        if op is None:
+            if flt.is_empty():
+                raise UsageError("give an operation id, or filters for a bulk edit")
+            if not sets and not unsets:
+                raise UsageError("a bulk edit needs --set FIELD=VALUE or --unset FIELD")
+            _bulk_edit(ctx, flt, sets, unsets, reason, yes=yes, wait=wait, fmt=output_format)
+            return
+        if not sets and not unsets:
+            _edit_in_editor(ctx, op, reason, output_format)
+            return
+        from custsync_cli.repair.edit import edit_operation
+
+        result = edit_operation(ctx, op, sets, unsets, reason, expect_version=expect_version)
+        _print_edit(result, output_format)
+
+
+def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: ReportFormat) -> None:
+    from custsync_cli.errors import ConflictError
+    from custsync_cli.output.console import message
+    from custsync_cli.repair import load_editable
+    from custsync_cli.repair.edit import edit_operation
+    from custsync_cli.repair.editor import build_document, edit_interactively, editor_command
+    from custsync_cli.store.operations import operation_errors
+
+    editor_command()
+    conn = ctx.store.conn
+    (op,) = load_editable(conn, [op_id], "edited")
+    catalogue = ctx.validator.catalogue
+    document = build_document(op, operation_errors(conn, op.id), catalogue, reason)
+    outcome = edit_interactively(document, op, catalogue, reason_given=reason)
+    if outcome is None:
+        message("edit cancelled: nothing changed")
+        return
+    try:
+        result = edit_operation(
+            ctx, op.id, outcome.sets, outcome.unsets, outcome.reason, expect_version=op.version
+        )
+    except ConflictError:
+        raise ConflictError(
+            f"operation {op.id} changed since you opened it; nothing was saved"
+            f" (your edit is kept in {outcome.path}; run 'custsync edit {op.id}' again)"
+        ) from None
+    except BaseException:
+        outcome.path.unlink(missing_ok=True)
+        raise
+    outcome.path.unlink(missing_ok=True)
+    _print_edit(result, fmt)
+
+
+def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import print_json
+
+    if fmt is ReportFormat.json:
+        print_json(result.as_dict())
+        return
+    if not result.changes:
+        message(f"nothing changed: operation {result.operation_id} already has those values")
+    else:
+        typer.echo(
+            f"edited operation {result.operation_id} ({result.operation}, {result.status}),"
+            f" now version {result.version}:"
+        )
+        for change in result.changes:
+            after = "unset" if change.unset else _quote(change.new)
+            typer.echo(f"  {change.field}: {_quote(change.old)} -> {after}")
+    typer.echo(f"operation {result.operation_id} {result.verdict.sentence()}")
+    for warning in result.verdict.warnings:
+        typer.echo(f"  warning: {warning.message}")
+    if result.verdict.passes and result.changes and result.status != "pending":
+        typer.echo(f"next: custsync resync {result.operation_id}")
+
+
+def _quote(value: str | None) -> str:
+    return "(none)" if value is None else repr(value)
+
+
+def _confirm(question: str, refusal: str, yes: bool) -> bool:
+    from custsync_cli.errors import UsageError
+
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(refusal)
+    return typer.confirm(question, default=False, err=True)
+
+
+def _preview(ctx: JobContext, ids: list[int], left_out: int, what: str) -> None:
+    from custsync_cli.output.console import message
+    from custsync_cli.store.operations import load_operations
+
+    extra = f" ({left_out} synced or discarded left out)" if left_out else ""
+    message(f"{len(ids)} operation(s) match{extra}; {what}:")
+    for op in load_operations(ctx.store.conn, ids[:SAMPLE_SIZE]):
+        error = (op.last_error or "")[:70]
+        message(
+            f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}",
+        )
+    if len(ids) > SAMPLE_SIZE:
+        message(f"  ... and {len(ids) - SAMPLE_SIZE} more")
+
+
+def _bulk_edit(
+    ctx: JobContext,
+    flt: object,
+    sets: dict[str, str],
+    unsets: list[str],
+    reason: str | None,
+    *,
+    yes: bool,
+    wait: float,
+    fmt: ReportFormat,
+) -> None:
+    from custsync_cli.errors import ConflictError, ExitCode
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import print_json
+    from custsync_cli.repair.edit import (
+        bulk_edit,
+        check_bulk_fields,
+        editable_matches,
+        require_reason,
+    )
+    from custsync_cli.store.lock import run_lock
+    from custsync_cli.store.queries import OperationFilter
+
+    assert isinstance(flt, OperationFilter)
+    require_reason(reason)
+    ids, left_out = editable_matches(ctx, flt)
+    if not ids:
+        message("no failed, blocked or pending operation matches; nothing edited")
+        return
+    check_bulk_fields(ctx, ids, sets)
+    _preview(ctx, ids, left_out, "the first ones")
+    if not _confirm(
+        f"Edit these {len(ids)} operation(s)?",
+        f"{len(ids)} operation(s) match; add --yes to edit them (no terminal to confirm on)",
+        yes,
+    ):
+        message("nothing edited")
+        raise typer.Exit(ExitCode.ERROR)
+    with run_lock(ctx.store.path, wait=wait, purpose="edit"):
+        again, _ = editable_matches(ctx, flt)
+        if again != ids:
+            raise ConflictError(
+                "the matching operations changed while you confirmed; nothing was edited"
+            )
+        results = bulk_edit(ctx, ids, sets, unsets, reason)
+    if fmt is ReportFormat.json:
+        print_json([r.as_dict() for r in results])
+        return
+    changed = [r for r in results if r.changes]
+    passing = sum(1 for r in changed if r.verdict.passes)
+    typer.echo(
+        f"edited {len(changed)} of {len(results)} operation(s): {passing} would now pass,"
+        f" {len(changed) - passing} would still fail"
+    )
+    for result in changed:
+        if not result.verdict.passes:
+            typer.echo(f"  operation {result.operation_id} {result.verdict.sentence()}")
+    if passing:
+        typer.echo("next: custsync resync with the same filters")
+
+
+@with_filters
+def resync_command(
+    ops: Annotated[
+        list[int] | None,
+        typer.Argument(
+            metavar="[OP]...", help="Operation ids; or use filters.", show_default=False
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would happen; change nothing."),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Overwrite fields that a later synced operation already changed."
+        ),
+    ] = False,
+    yes: YesOption = False,
+    wait: WaitOption = 0.0,
+    output_format: FormatOption = ReportFormat.table,
+    *,
+    filters: FilterOptions,
+) -> None:
+    """Send failed operations back to pending, then sync and distribute just those now.
+
+    Operations blocked behind them are released and synced too. A field that a later synced
+    operation of the same customer already changed is left alone and reported as a conflict,
+    unless --force. With filters, the matching failed operations are resynced (also pending
+    ones with --status pending) after a confirmation (--yes). Takes the run lock (exit 75 if
+    another run holds it). Exit 0 if every operation synced, 4 if any failed or is still blocked.
+
+    Examples:
+      custsync resync 12 13
+      custsync resync --error-code invalid_email --dry-run
+      custsync resync 14 --force --format json
+    """
+    from custsync_cli.errors import ExitCode, UsageError
+    from custsync_cli.output.console import message
+    from custsync_cli.repair.resync import resync
+    from custsync_cli.store.lock import run_lock
+
+    config = state.load()
+    with state.open_store(config) as store:
+        ctx = state.job_context(config, store)
+        flt = filters.build(ctx.validator.catalogue)
+        if ops and not flt.is_empty():
+            raise UsageError("give operation ids or filters, not both")
+        if not ops and flt.is_empty():
+            raise UsageError("give operation ids, or filters such as --status failed")
+        ids = sorted(set(ops or []))
+        if not ids:
+            from custsync_cli.repair.edit import editable_matches
+
+            if not flt.statuses:
+                flt.statuses = ["failed"]
+            ids, left_out = editable_matches(ctx, flt)
+            if not ids:
+                message("no failed or pending operation matches; nothing to resync")
+                return
+            if not dry_run:
+                _preview(ctx, ids, left_out, "the first ones")
+                if not _confirm(
+                    f"Resync these {len(ids)} operation(s)?",
+                    f"{len(ids)} operation(s) match; add --yes to resync them"
+                    " (no terminal to confirm on)",
+                    yes,
+                ):
+                    message("nothing resynced")
+                    raise typer.Exit(ExitCode.ERROR)
+        channels = list(config.channels)
+        if dry_run:
+            report = resync(ctx, ids, channels=channels, force=force, dry_run=True)
+        else:
+            with (
+                run_lock(state.store_path(config), wait=wait, purpose="resync"),
+                ctx.stop.handling_signals(),
+            ):
+                report = resync(ctx, ids, channels=channels, force=force)
+    _print_resync(report, output_format)
+    if not report.all_synced:
+        raise typer.Exit(ExitCode.SOME_FAILED)
+
+
+def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import print_json, print_table
+
+    if fmt is ReportFormat.json:
+        print_json(report.as_dict())
+        return
+    rows = []
+    for outcome in report.operations:
+        details: list[str] = []
+        if outcome.errors:
+            details.append("; ".join(e["message"] for e in outcome.errors))
+        if outcome.status == "blocked" and outcome.waits_for:
+            details.append(f"waits for operation {outcome.waits_for}")
+        for conflict in outcome.conflicts:
+            details.append(
+                f"conflict: {conflict.field} kept {_quote(conflict.kept)} from newer operation"
+                f" {conflict.kept_from_operation}, not {_quote(conflict.wanted)}"
+            )
+        if outcome.released_by:
+            details.append(f"released by {outcome.released_by}")
+        if outcome.distributed:
+            details.append(f"distributed to {outcome.channel}")
+        rows.append(
+            {
+                "id": outcome.id,
+                "operation": outcome.operation,
+                "status": outcome.status if not report.dry_run else f"would be {outcome.status}",
+                "customer_account": outcome.customer_account,
+                "details": "; ".join(details),
+            }
+        )
+    columns = [
+        ("id", "id"),
+        ("operation", "operation"),
+        ("status", "status"),
+        ("customer_account", "customer account"),
+        ("details", "details"),
+    ]
+    print_table(rows, columns, wide=True)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.counts().items()))
+    if report.dry_run:
+        message(f"dry run: {counts}; nothing was changed")
+    else:
+        message(f"resync: {counts}")
+    if any(o.conflicts for o in report.operations):
+        message("conflicting fields were left alone: edit or --unset them, or resync with --force")
+    for name, why in sorted(report.skipped_channels.items()):
+        message(f"not distributed to {name}: {why}")
+
+
+def discard_command(
+    ops: Annotated[list[int], typer.Argument(metavar="OP...", help="Operation ids.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
+    ] = None,
+    output_format: FormatOption = ReportFormat.table,
+) -> None:
+    """Give up on failed, blocked or pending operations, with a reason.
+
+    Operations blocked behind a discarded create fail with the code dependency_discarded, so
+    nothing waits forever. A synced or already discarded operation is refused (exit 1).
+
+    Example: custsync discard 12 --reason "test customer created by mistake"
+    """
+    from custsync_cli.output.render import print_json
+    from custsync_cli.repair.discard import discard
+
+    config = state.load()
+    with state.open_store(config) as store:
+        results = discard(state.job_context(config, store), list(ops), reason)
+    if output_format is ReportFormat.json:
+        print_json([r.as_dict() for r in results])
+        return
+    for result in results:
+        typer.echo(
+            f"discarded operation {result.id} ({result.operation}, was {result.previous_status})"
+        )
+        for dependant in result.failed_dependants:
+            typer.echo(
+                f"  operation {dependant} failed: it waited for {result.id} (dependency_discarded)"
+            )

@@ -1,0 +1,29 @@
+"""Operator repairs of operations: edit their values, resync them now, or discard them."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from custsync_cli.domain.models import EDITABLE_STATUSES, Operation
+from custsync_cli.errors import CustsyncError, NotFoundError
+from custsync_cli.store.operations import load_operations
+
+
+class NotRepairable(CustsyncError):
+    """The operation is synced or discarded; only failed, blocked or pending ones can change."""
+
+
+def load_editable(conn: sqlite3.Connection, ids: list[int], verb: str) -> list[Operation]:
+    """Load ``ids`` in id order; raise if one is missing or already final (synced/discarded)."""
+    found = {op.id: op for op in load_operations(conn, sorted(set(ids)))}
+    missing = [op_id for op_id in ids if op_id not in found]
+    if missing:
+        listed = ", ".join(str(op_id) for op_id in missing)
+        raise NotFoundError(f"no operation {listed} in the store")
+    for op in found.values():
+        if op.status not in EDITABLE_STATUSES:
+            raise NotRepairable(
+                f"operation {op.id} is {op.status}; only failed, blocked or pending"
+                f" operations can be {verb}"
+            )
+    return [found[op_id] for op_id in sorted(found)]

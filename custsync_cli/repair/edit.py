@@ -1,0 +1,255 @@
+"""Edit the new values of failed, blocked or pending operations, one or many, audited."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from custsync_cli.domain.fields import Catalogue
+from custsync_cli.domain.models import EDITABLE_STATUSES, Operation, OperationType
+from custsync_cli.errors import ConflictError, UsageError
+from custsync_cli.jobs.context import JobContext
+from custsync_cli.repair import load_editable
+from custsync_cli.repair.check import Verdict, check_operation
+from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.database import utc_now
+from custsync_cli.store.operations import load_operation, load_operations
+from custsync_cli.store.queries import OperationFilter, where_clause
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's effective value before and after an edit; ``unset`` drops the field."""
+
+    field: str
+    old: str | None
+    new: str | None
+    unset: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new, "unset": self.unset}
+
+
+@dataclass
+class EditResult:
+    """What an edit changed and whether the operation would now pass the sync job."""
+
+    operation_id: int
+    operation: str
+    status: str
+    version: int
+    changes: list[FieldChange] = field(default_factory=list)
+    verdict: Verdict = field(default_factory=Verdict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.operation_id,
+            "operation": self.operation,
+            "status": self.status,
+            "version": self.version,
+            "changed": bool(self.changes),
+            "changes": [c.as_dict() for c in self.changes],
+            **self.verdict.as_dict(),
+        }
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, str]:
+    """``FIELD=VALUE`` strings as a mapping; the value may be empty or contain '='."""
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set '{item}' must look like FIELD=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def check_field_names(
+    kind: OperationType | None, names: Iterable[str], catalogue: Catalogue, what: str
+) -> None:
+    """Refuse a field name that operations of ``kind`` do not have, listing the valid ones."""
+    if kind is None:
+        raise UsageError(f"{what} has an unknown operation type; discard it instead")
+    allowed = catalogue.allowed_for(kind)
+    for name in names:
+        if name not in allowed:
+            raise UsageError(
+                f"unknown field '{name}' for {kind.value} (valid fields: {', '.join(allowed)})"
+            )
+
+
+def plan_changes(
+    conn: sqlite3.Connection,
+    op: Operation,
+    sets: Mapping[str, str],
+    unsets: Iterable[str],
+    catalogue: Catalogue,
+) -> list[FieldChange]:
+    """The field changes ``sets`` and ``unsets`` make to ``op``; no-ops are left out."""
+    unset_names = list(dict.fromkeys(unsets))
+    both = sorted(set(sets) & set(unset_names))
+    if both:
+        raise UsageError(f"field {', '.join(both)} is both set and unset")
+    # A field the channel sent that is not in the catalogue can only be unset: that is the repair.
+    named = [*sets, *(name for name in unset_names if name not in op.values)]
+    check_field_names(op.kind, named, catalogue, f"operation {op.id}")
+    changes: list[FieldChange] = []
+    for name, value in sets.items():
+        present = name in op.values
+        if not present or op.values[name] != value:
+            changes.append(FieldChange(name, op.values.get(name), value))
+    for name in unset_names:
+        if name in op.values:
+            changes.append(FieldChange(name, op.values[name], None, unset=True))
+    return changes
+
+
+def apply_changes(
+    conn: sqlite3.Connection,
+    op: Operation,
+    changes: list[FieldChange],
+    *,
+    actor: str,
+    reason: str,
+    now: str,
+) -> int:
+    """Write ``changes`` and the 'edited' audit event in the caller's transaction; new version."""
+    for change in changes:
+        if change.unset:
+            conn.execute(
+                "UPDATE operation_fields SET dropped = 1, edited = 1"
+                " WHERE operation_id = ? AND name = ?",
+                (op.id, change.field),
+            )
+        else:
+            conn.execute(
+                "INSERT INTO operation_fields (operation_id, name, channel_value, new_value,"
+                " edited) VALUES (?, ?, NULL, ?, 1) ON CONFLICT (operation_id, name) DO UPDATE"
+                " SET new_value = excluded.new_value, edited = 1, dropped = 0",
+                (op.id, change.field, change.new),
+            )
+        if change.field == "address_id" and op.kind is not None and op.kind.is_address:
+            conn.execute("UPDATE operations SET address_id = ? WHERE id = ?", (change.new, op.id))
+    conn.execute(
+        "UPDATE operations SET version = version + 1, updated_at = ? WHERE id = ?", (now, op.id)
+    )
+    version = op.version + 1
+    append_events(
+        conn,
+        [
+            AuditEvent(
+                action="edited",
+                actor=actor,
+                at=now,
+                operation_id=op.id,
+                customer_account=op.customer_account,
+                channel=op.channel,
+                details={
+                    "reason": reason,
+                    "version": version,
+                    "fields": [c.as_dict() for c in changes],
+                },
+            )
+        ],
+    )
+    return version
+
+
+def require_reason(reason: str | None) -> str:
+    if reason is None or not reason.strip():
+        raise UsageError("an edit needs --reason TEXT saying why (it goes into the audit log)")
+    return reason.strip()
+
+
+def edit_operation(
+    ctx: JobContext,
+    op_id: int,
+    sets: Mapping[str, str],
+    unsets: Iterable[str],
+    reason: str | None,
+    *,
+    expect_version: int | None = None,
+) -> EditResult:
+    """Edit one operation in one transaction; refuse if its version is not ``expect_version``."""
+    why = require_reason(reason)
+    catalogue = ctx.validator.catalogue
+    with ctx.store.transaction() as conn:
+        (op,) = load_editable(conn, [op_id], "edited")
+        if expect_version is not None and op.version != expect_version:
+            raise ConflictError(
+                f"operation {op.id} changed since you opened it (version {expect_version},"
+                f" now {op.version}); nothing was saved"
+            )
+        changes = plan_changes(conn, op, sets, unsets, catalogue)
+        version = op.version
+        if changes:
+            version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=utc_now())
+            op = load_operation(conn, op.id) or op
+        verdict = check_operation(conn, ctx.config, ctx.validator, op)
+    return EditResult(op.id, op.operation, op.status, version, changes, verdict)
+
+
+def editable_matches(ctx: JobContext, flt: OperationFilter) -> tuple[list[int], int]:
+    """Ids of the editable operations ``flt`` matches (oldest first), and how many final ones."""
+    clause, params = where_clause(flt)
+    rows = ctx.store.conn.execute(
+        f"SELECT o.id, o.status FROM operations AS o WHERE {clause} ORDER BY o.id", params
+    ).fetchall()
+    editable = [int(r[0]) for r in rows if r[1] in EDITABLE_STATUSES]
+    return editable, len(rows) - len(editable)
+
+
+def check_bulk_fields(ctx: JobContext, ids: list[int], sets: Mapping[str, str]) -> None:
+    """Refuse before asking for confirmation if a set field does not fit every matched one."""
+    names = list(sets)
+    kinds = {
+        str(row[0])
+        for start in range(0, len(ids), 500)
+        for row in ctx.store.conn.execute(
+            "SELECT DISTINCT operation FROM operations WHERE id IN"
+            f" ({', '.join('?' * len(ids[start : start + 500]))})",
+            ids[start : start + 500],
+        )
+    }
+    for kind in sorted(kinds):
+        try:
+            parsed = OperationType(kind)
+        except ValueError:
+            parsed = None
+        check_field_names(parsed, names, ctx.validator.catalogue, f"a {kind} operation")
+
+
+def bulk_edit(
+    ctx: JobContext,
+    ids: list[int],
+    sets: Mapping[str, str],
+    unsets: Iterable[str],
+    reason: str | None,
+) -> list[EditResult]:
+    """Edit every operation in ``ids`` in one transaction, one audit event per operation."""
+    why = require_reason(reason)
+    unset_names = list(unsets)
+    catalogue = ctx.validator.catalogue
+    results: list[EditResult] = []
+    now = utc_now()
+    with ctx.store.transaction() as conn:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for op in load_editable(conn, chunk, "edited"):
+                changes = plan_changes(conn, op, sets, unset_names, catalogue)
+                version = op.version
+                if changes:
+                    version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=now)
+                results.append(EditResult(op.id, op.operation, op.status, version, changes))
+        fresh = {
+            op.id: op
+            for start in range(0, len(ids), 500)
+            for op in load_operations(conn, ids[start : start + 500])
+        }
+        for result in results:
+            result.verdict = check_operation(
+                conn, ctx.config, ctx.validator, fresh[result.operation_id]
+            )
+    return results

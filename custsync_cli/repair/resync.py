@@ -1,0 +1,246 @@
+"""Send operations back to pending and sync and distribute just those now, or preview it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from custsync_cli.config import ChannelConfig
+from custsync_cli.domain.models import Status
+from custsync_cli.jobs.context import JobContext
+from custsync_cli.repair import load_editable
+from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.database import Store, utc_now
+from custsync_cli.store.operations import operation_errors
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field left alone because a later synced operation already changed it."""
+
+    field: str
+    wanted: str | None
+    kept: str | None
+    kept_from_operation: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "wanted": self.wanted,
+            "kept": self.kept,
+            "kept_from_operation": self.kept_from_operation,
+        }
+
+
+@dataclass
+class Outcome:
+    """Where one operation ended (or, for a dry run, would end)."""
+
+    id: int
+    operation: str
+    channel: str
+    async_account: str
+    customer_account: str | None
+    status: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    waits_for: int | None = None
+    released_by: int | None = None
+    distributed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "operation": self.operation,
+            "channel": self.channel,
+            "async_account": self.async_account,
+            "customer_account": self.customer_account,
+            "status": self.status,
+            "errors": self.errors,
+            "conflicts": [c.as_dict() for c in self.conflicts],
+            "waits_for": self.waits_for,
+            "released_by": self.released_by,
+            "distributed": self.distributed,
+        }
+
+
+@dataclass
+class ResyncReport:
+    dry_run: bool
+    forced: bool
+    operations: list[Outcome] = field(default_factory=list)
+    skipped_channels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all_synced(self) -> bool:
+        return all(o.status == Status.SYNCED for o in self.operations)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.operations:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "forced": self.forced,
+            "all_synced": self.all_synced,
+            "counts": self.counts(),
+            "operations": [o.as_dict() for o in self.operations],
+            "skipped_channels": self.skipped_channels,
+        }
+
+
+class _SavepointStore(Store):
+    """A store whose transactions are savepoints inside one outer transaction (dry runs)."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("SAVEPOINT custsync_step")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK TO custsync_step")
+            self.conn.execute("RELEASE custsync_step")
+            raise
+        self.conn.execute("RELEASE custsync_step")
+
+
+def resync(
+    ctx: JobContext,
+    ids: list[int],
+    *,
+    channels: list[ChannelConfig],
+    force: bool = False,
+    dry_run: bool = False,
+) -> ResyncReport:
+    """Failed -> pending, sync exactly ``ids`` and the dependants they release, distribute them.
+
+    With ``dry_run`` the same steps run inside one transaction that is rolled back, so the
+    store is left as it was and nothing is written to the channels.
+    """
+    report = ResyncReport(dry_run=dry_run, forced=force)
+    if not dry_run:
+        outcomes = _resync_steps(ctx, ids, force, report)
+        if outcomes:
+            from custsync_cli.jobs.distribute import distribute
+
+            distributed = distribute(ctx, channels, only=set(outcomes))
+            report.skipped_channels.update(distributed.skipped_channels)
+        report.operations = _outcomes(ctx.store.conn, outcomes, report)
+        return report
+    conn = ctx.store.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rehearsal = JobContext(
+            config=ctx.config,
+            store=_SavepointStore(conn, ctx.store.path),
+            actor=ctx.actor,
+            stop=ctx.stop,
+            _validator=ctx.validator,
+        )
+        outcomes = _resync_steps(rehearsal, ids, force, report)
+        report.operations = _outcomes(conn, outcomes, report)
+    finally:
+        conn.execute("ROLLBACK")
+    return report
+
+
+def _resync_steps(
+    ctx: JobContext, ids: list[int], force: bool, report: ResyncReport
+) -> dict[int, int | None]:
+    """Mark the chosen operations for resync and sync them; operation id -> released_by."""
+    from custsync_cli.jobs.sync import sync
+
+    now = utc_now()
+    with ctx.store.transaction() as conn:
+        operations = load_editable(conn, ids, "resynced")
+        chosen = [op.id for op in operations]
+        failed = [op.id for op in operations if op.status == Status.FAILED]
+        conn.executemany(
+            "UPDATE operations SET status = 'pending', version = version + 1, updated_at = ?"
+            " WHERE id = ? AND status = 'failed'",
+            [(now, op_id) for op_id in failed],
+        )
+        append_events(
+            conn,
+            [
+                AuditEvent(
+                    action="resync_requested",
+                    actor=ctx.actor,
+                    at=now,
+                    operation_id=op.id,
+                    customer_account=op.customer_account,
+                    channel=op.channel,
+                    details={"from_status": op.status, "force": force},
+                )
+                for op in operations
+                if op.status != Status.BLOCKED
+            ],
+        )
+        waiting = _dependants(conn, chosen)
+    result = sync(ctx, only=set(chosen), force=frozenset(chosen) if force else frozenset())
+    outcomes: dict[int, int | None] = dict.fromkeys(chosen)
+    for op_id in sorted(result.outcomes):
+        if op_id not in outcomes:
+            outcomes[op_id] = waiting.get(op_id)
+    return outcomes
+
+
+def _dependants(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
+    """Blocked operations waiting on any of ``ids``: dependant id -> the id it waits for."""
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for op_id, blocked_by in conn.execute(
+            "SELECT id, blocked_by FROM operations WHERE status = 'blocked'"
+            f" AND blocked_by IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        ):
+            found[int(op_id)] = int(blocked_by)
+    return found
+
+
+def _outcomes(
+    conn: sqlite3.Connection, outcomes: dict[int, int | None], report: ResyncReport
+) -> list[Outcome]:
+    results: list[Outcome] = []
+    for op_id in sorted(outcomes):
+        row = conn.execute(
+            "SELECT id, operation, channel, async_account, customer_account, status,"
+            " blocked_by, distributed_at FROM operations WHERE id = ?",
+            (op_id,),
+        ).fetchone()
+        outcome = Outcome(
+            id=int(row["id"]),
+            operation=row["operation"],
+            channel=row["channel"],
+            async_account=row["async_account"],
+            customer_account=row["customer_account"],
+            status=row["status"],
+            waits_for=row["blocked_by"],
+            released_by=outcomes[op_id],
+            distributed=row["distributed_at"] is not None,
+        )
+        if outcome.status == Status.FAILED:
+            outcome.errors = [e.as_dict() for e in operation_errors(conn, op_id)]
+        outcome.conflicts = _conflicts(conn, op_id) if outcome.status == Status.SYNCED else []
+        results.append(outcome)
+    return results
+
+
+def _conflicts(conn: sqlite3.Connection, op_id: int) -> list[Conflict]:
+    return [
+        Conflict(str(name), wanted, kept, int(by))
+        for name, wanted, by, kept in conn.execute(
+            "SELECT f.name, f.new_value, f.conflict_with, later.new_value"
+            " FROM operation_fields f LEFT JOIN operation_fields later"
+            " ON later.operation_id = f.conflict_with AND later.name = f.name"
+            " WHERE f.operation_id = ? AND f.conflict_with IS NOT NULL ORDER BY f.name",
+            (op_id,),
+        )
+    ]
