@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -69,12 +69,6 @@ def catalogue_of(config: Config) -> Catalogue:
     return Catalogue(tuple(a.name for a in config.attributes))
 
 
-def _short(text: str | None, limit: int) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
-
-
 def _table_time(stamp: str | None) -> str:
     return (stamp or "")[:19].replace("T", " ")
 
@@ -113,7 +107,8 @@ def list_operations(
 
     Example: custsync list --status failed --channel web-se --since 3d
     """
-    from custsync_cli.output.console import message, stdout_is_terminal
+    from custsync_cli.output.console import message
+    from custsync_cli.output.listing import print_operations
     from custsync_cli.output.render import render_rows
     from custsync_cli.store.views import LIST_KEYS, list_page
 
@@ -121,22 +116,13 @@ def list_operations(
     flt = filters.build(catalogue_of(config))
     with state.open_store(config) as store:
         page = list_page(store.conn, flt, limit=limit, offset=offset)
-    rows: list[dict[str, Any]] = page.operations
     if output_format is OutputFormat.table:
-        rows = [
-            {
-                **op,
-                "customer_account": op["customer_account"] or "Pending sync",
-                "timestamp": _table_time(op["timestamp"]),
-                "last_error": op["last_error"] if wide else _short(op["last_error"], SHORT_ERROR),
-            }
-            for op in rows
-        ]
-    columns = list(LIST_COLUMNS)
-    if output_format is OutputFormat.csv:
+        hidden = print_operations(page.operations, LIST_COLUMNS, wide=wide, error_limit=SHORT_ERROR)
+        if hidden:
+            message(f"too narrow for {', '.join(hidden)}: widen the terminal or use --wide")
+    else:
         columns = [(key, key) for key in (*LIST_KEYS, "errors")]
-    # Piped tables keep one whole line per operation so that grep and cut work.
-    render_rows(rows, columns, output_format, wide=wide or not stdout_is_terminal())
+        render_rows(page.operations, columns, output_format)
     note = _more_note(len(page.operations), page.total, offset, "operations")
     if note:
         message(note)

@@ -1,0 +1,97 @@
+"""The ``list`` table: whole lines when piped, wrapped cells (never cut ids) on a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from custsync_cli.output.console import stdout_console, stdout_is_terminal
+from custsync_cli.output.render import cell, print_table
+
+PENDING_SYNC = "Pending sync"
+SHORT_GUID = 9
+MIN_ERROR = 24
+# On a narrow terminal these columns give way first, so the rest stay readable.
+DROP_ORDER = ("async_account", "operation", "channel")
+
+
+def shorten(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 1)].rstrip() + "…"
+
+
+def print_operations(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    wide: bool,
+    error_limit: int,
+) -> list[str]:
+    """Rows as ``list`` shows them; returns the headings a narrow terminal had to leave out."""
+    shown = [
+        {
+            **row,
+            "customer_account": row["customer_account"] or PENDING_SYNC,
+            "timestamp": (row["timestamp"] or "")[:19].replace("T", " "),
+        }
+        for row in rows
+    ]
+    if wide:
+        print_table(shown, columns, wide=True)
+        return []
+    if not stdout_is_terminal():
+        # Piped: one whole line per operation so that grep and cut work; only errors are cut.
+        for row in shown:
+            row["last_error"] = shorten(row["last_error"], error_limit)
+        print_table(shown, columns, wide=True)
+        return []
+    for row in shown:
+        row["last_error"] = shorten(row["last_error"], error_limit)
+    width = stdout_console().width
+    kept = list(columns)
+    if _natural_width(shown, kept) > width:
+        # Like a short commit hash: enough to tell customers apart; --wide shows it whole.
+        for row in shown:
+            row["async_account"] = shorten(row["async_account"], SHORT_GUID)
+            row["timestamp"] = row["timestamp"][:16]
+    hidden: list[str] = []
+    for key in DROP_ORDER:
+        if _natural_width(shown, [c for c in kept if c[0] != "last_error"]) + MIN_ERROR <= width:
+            break
+        hidden += [heading for k, heading in kept if k == key]
+        kept = [c for c in kept if c[0] != key]
+    _terminal_table(shown, kept)
+    return hidden
+
+
+def _natural_width(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> int:
+    widths = [
+        max([len(heading), *(len(cell(row.get(key))) for row in rows)]) for key, heading in columns
+    ]
+    return sum(widths) + 3 * len(columns)
+
+
+# Columns that may wrap inside their cell on a narrow terminal; the others stay whole.
+WRAPPING = frozenset({"async_account", "last_error"})
+
+
+def _terminal_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from custsync_cli.output.render import style_cell
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for key, heading in columns:
+        whole = max(len(cell(row.get(key))) for row in rows) if rows else 0
+        table.add_column(
+            heading,
+            no_wrap=key not in WRAPPING,
+            overflow="fold",
+            justify="right" if key == "id" else "left",
+            min_width=whole if key in ("id", "status") else None,
+        )
+    for row in rows:
+        table.add_row(*[style_cell(key, row.get(key)) for key, _ in columns])
+    stdout_console().print(table)
