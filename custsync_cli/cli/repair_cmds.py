@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
 def edit_command(
     op: Annotated[
         int | None,
-        typer.Argument(metavar="[OP]", help="Operation id; or use filters for a bulk edit."),
+        typer.Argument(metavar="OP", help="Operation id; or use filters for a bulk edit."),
     ] = None,
     set_values: Annotated[
         list[str] | None,
@@ -80,17 +80,16 @@ def edit_command(
 ) -> None:
     """Change the new values of a failed, blocked or pending operation.
 
-    The channel's original value is kept; the edit is validated at once and the command says
-    whether the operation would now pass. The status stays until you resync. Without --set or
-    --unset, $VISUAL/$EDITOR opens on a YAML document of the fields. With filters instead of
-    OP, every matching operation is edited after a preview and confirmation (--yes).
-    A synced or discarded operation is refused (exit 1); an unknown field exits 2.
+    The channel's original value is kept, and the status stays until you resync.
+    The edit is validated at once: the command says whether the operation would pass.
+    Without --set or --unset, $VISUAL or $EDITOR opens on a YAML document of the fields.
+    With filters instead of OP, all matching operations are edited after a preview.
+    Exit codes: 1 synced or discarded operation, or changed meanwhile; 2 unknown field.
 
     Examples:
-      custsync edit 12 --set email=anna@example.se --reason "typo confirmed by phone"
+      custsync edit 12 --set email=anna@example.se --reason "typo, confirmed by phone"
       custsync edit 12
-      custsync edit --status failed --error-code invalid_country --where country=SVE
-        --set country=SWE --reason "SVE is not a country code" --yes
+      custsync edit --status failed --where country=SVE --set country=SWE --reason "ISO code"
     """
     from custsync_cli.errors import UsageError
     from custsync_cli.repair.edit import parse_assignments
@@ -270,9 +269,7 @@ def _bulk_edit(
 def resync_command(
     ops: Annotated[
         list[int] | None,
-        typer.Argument(
-            metavar="[OP]...", help="Operation ids; or use filters.", show_default=False
-        ),
+        typer.Argument(metavar="OP", help="Operation ids; or use filters.", show_default=False),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -292,11 +289,11 @@ def resync_command(
 ) -> None:
     """Send failed operations back to pending, then sync and distribute just those now.
 
-    Operations blocked behind them are released and synced too. A field that a later synced
-    operation of the same customer already changed is left alone and reported as a conflict,
-    unless --force. With filters, the matching failed operations are resynced (also pending
-    ones with --status pending) after a confirmation (--yes). Takes the run lock (exit 75 if
-    another run holds it). Exit 0 if every operation synced, 4 if any failed or is still blocked.
+    Operations blocked behind them are released and synced too.
+    A field that a later synced operation already changed is kept and reported as a
+    conflict, unless --force. With filters, the matching failed operations (or those of
+    --status) are resynced after a preview and confirmation. Takes the run lock.
+    Exit codes: 0 all synced; 4 some failed or are still blocked; 75 another run is busy.
 
     Examples:
       custsync resync 12 13
@@ -337,14 +334,9 @@ def resync_command(
                     message("nothing resynced")
                     raise typer.Exit(ExitCode.ERROR)
         channels = list(config.channels)
-        if dry_run:
-            report = resync(ctx, ids, channels=channels, force=force, dry_run=True)
-        else:
-            with (
-                run_lock(state.store_path(config), wait=wait, purpose="resync"),
-                ctx.stop.handling_signals(),
-            ):
-                report = resync(ctx, ids, channels=channels, force=force)
+        lock = run_lock(state.store_path(config), wait=wait, purpose="resync")
+        with lock, ctx.stop.handling_signals():
+            report = resync(ctx, ids, channels=channels, force=force, dry_run=dry_run)
     _print_resync(report, output_format)
     if not report.all_synced:
         raise typer.Exit(ExitCode.SOME_FAILED)
@@ -402,7 +394,7 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
 
 
 def discard_command(
-    ops: Annotated[list[int], typer.Argument(metavar="OP...", help="Operation ids.")],
+    ops: Annotated[list[int], typer.Argument(metavar="OP", help="Operation ids.")],
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
     ] = None,
@@ -410,8 +402,8 @@ def discard_command(
 ) -> None:
     """Give up on failed, blocked or pending operations, with a reason.
 
-    Operations blocked behind a discarded create fail with the code dependency_discarded, so
-    nothing waits forever. A synced or already discarded operation is refused (exit 1).
+    Operations blocked behind a discarded create fail with dependency_discarded,
+    so nothing waits forever. A synced or discarded operation is refused (exit 1).
 
     Example: custsync discard 12 --reason "test customer created by mistake"
     """

@@ -179,6 +179,8 @@ def test_resync_refusals(workspace: Workspace, cli: Invoke) -> None:
     assert bad_where.exit_code == 2 and "valid fields" in bad_where.stderr
     with run_lock(workspace.store_path, purpose="run-jobs"):
         locked = cli("resync", str(chain.create))
+        locked_preview = cli("resync", str(chain.create), "--dry-run")
+    assert locked_preview.exit_code == 75
     assert locked.exit_code == 75
     assert f"pid {os.getpid()}, run-jobs since" in locked.stderr
     assert sc.dump(workspace) == before
