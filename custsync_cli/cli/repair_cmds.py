@@ -232,6 +232,8 @@ def _bulk_edit(
     ids, left_out = editable_matches(ctx, flt)
     if not ids:
         message("no failed, blocked or pending operation matches; nothing edited")
+        if fmt is ReportFormat.json:
+            print_json([])
         return
     check_bulk_fields(ctx, ids, sets)
     _preview(ctx, ids, left_out, "the first ones")
@@ -322,6 +324,10 @@ def resync_command(
             ids, left_out = editable_matches(ctx, flt)
             if not ids:
                 message("no failed or pending operation matches; nothing to resync")
+                if output_format is ReportFormat.json:
+                    from custsync_cli.repair.resync import ResyncReport
+
+                    _print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
                 return
             if not dry_run:
                 _preview(ctx, ids, left_out, "the first ones")

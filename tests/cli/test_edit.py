@@ -324,7 +324,7 @@ def test_bulk_edit_with_yes_edits_each_with_its_own_event(
         assert sc.fields(workspace, op)["country"]["channel_value"] == "SVE"
         assert sc.fields(workspace, op)["country"]["new_value"] == "SWE"
     as_json = cli(*BULK, "--yes", "--format", "json")
-    assert as_json.exit_code == 0
+    assert as_json.exit_code == 0 and as_json.json() == []
     assert "no failed, blocked or pending operation matches" in as_json.stderr
 
 

@@ -160,8 +160,9 @@ def test_resync_with_filters_needs_confirmation(workspace: Workspace, cli: Invok
     done = cli("resync", "--error-code", "invalid_email", "--yes", "--format", "json")
     assert done.exit_code == 0, done.stderr
     assert [o["id"] for o in done.json()["operations"]] == [chain.create, chain.update]
-    nothing = cli("resync", "--error-code", "invalid_email", "--yes")
+    nothing = cli("resync", "--error-code", "invalid_email", "--yes", "--format", "json")
     assert nothing.exit_code == 0 and "nothing to resync" in nothing.stderr
+    assert nothing.json()["operations"] == [] and nothing.json()["all_synced"] is True
 
 
 def test_resync_refusals(workspace: Workspace, cli: Invoke) -> None:
