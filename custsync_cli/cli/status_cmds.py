@@ -1,0 +1,286 @@
+"""Health and history commands: ``status`` (with ``--check`` for monitoring) and ``jobs``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from custsync_cli.cli import state
+from custsync_cli.cli.completion import complete_job
+from custsync_cli.output.render import OutputFormat
+
+if TYPE_CHECKING:
+    from custsync_cli.store.summary import StatusSummary
+
+JOB_COLUMNS = (
+    ("id", "run"),
+    ("job", "job"),
+    ("started_at", "started (UTC)"),
+    ("finished_at", "finished (UTC)"),
+    ("seconds", "duration"),
+    ("pulled", "pulled"),
+    ("synced", "synced"),
+    ("failed", "failed"),
+    ("blocked", "blocked"),
+    ("distributed", "distributed"),
+    ("outcome", "outcome"),
+    ("error", "error"),
+)
+JOB_KEYS = (
+    "id",
+    "job",
+    "channel",
+    "started_at",
+    "finished_at",
+    "seconds",
+    "pulled",
+    "synced",
+    "failed",
+    "blocked",
+    "distributed",
+    "outcome",
+    "error",
+    "skipped_channels",
+    "pid",
+    "actor",
+)
+
+
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Job(StrEnum):
+    pull = "pull"
+    sync = "sync"
+    distribute = "distribute"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status", rich_help_panel="Audit")(status_command)
+    app.command("jobs", rich_help_panel="Jobs")(jobs_command)
+
+
+def _duration(text: str | None, option: str) -> float | None:
+    from custsync_cli.errors import UsageError
+    from custsync_cli.timeutil import parse_duration
+
+    if text is None:
+        return None
+    try:
+        return parse_duration(text).total_seconds()
+    except UsageError as exc:
+        raise UsageError(f"{option}: {exc.message}") from None
+
+
+def status_command(
+    output_format: Annotated[
+        StatusFormat,
+        typer.Option("--format", help="table (default) or json. Example: --format json"),
+    ] = StatusFormat.table,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Monitoring mode: print the verdict, the reasons on stderr, exit 4 when"
+            " unhealthy. Example: custsync status --check --max-run-age 30m",
+        ),
+    ] = False,
+    max_failed: Annotated[
+        int,
+        typer.Option(
+            "--max-failed",
+            min=0,
+            metavar="N",
+            help="Unhealthy above N failed operations. Example: --max-failed 10",
+        ),
+    ] = 0,
+    max_pending_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-pending-age",
+            metavar="DURATION",
+            help="Unhealthy when an operation has been pending longer (since the channel"
+            " user acted). Example: --max-pending-age 2h",
+        ),
+    ] = None,
+    max_run_age: Annotated[
+        str | None,
+        typer.Option(
+            "--max-run-age",
+            metavar="DURATION",
+            help="Unhealthy when a job's last run started longer ago, or no job ever ran."
+            " Example: --max-run-age 30m",
+        ),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", min=1, help="How many error codes to show. Example: --top 10"),
+    ] = 5,
+) -> None:
+    """Health at a glance: operations per status and channel, oldest waiting, top error codes,
+    the last run of each job, and a verdict.
+
+    A failed or crashed last run, a channel skipped by the last run, and more failed operations
+    than --max-failed (default 0) make the store unhealthy.
+
+    Example: custsync status --check --max-failed 20 --max-pending-age 2h --max-run-age 30m
+    """
+    from custsync_cli.errors import ExitCode
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import print_json
+    from custsync_cli.store.summary import Thresholds, status_summary
+
+    limits = Thresholds(
+        max_failed=max_failed,
+        max_pending_age=_duration(max_pending_age, "--max-pending-age"),
+        max_run_age=_duration(max_run_age, "--max-run-age"),
+    )
+    config = state.load()
+    with state.open_store(config) as store:
+        summary = status_summary(store.conn, limits, error_codes=top)
+    if output_format is StatusFormat.json:
+        print_json(summary.as_dict())
+    elif check:
+        typer.echo(f"custsync {'OK' if summary.healthy else 'UNHEALTHY'}: {summary.verdict}")
+    else:
+        _render_status(summary)
+    if check and not summary.healthy:
+        for problem in summary.problems:
+            message(f"unhealthy: {problem}")
+        raise typer.Exit(ExitCode.SOME_FAILED)
+
+
+def _render_status(summary: StatusSummary) -> None:
+    from custsync_cli.output.render import OutputFormat, render_rows
+    from custsync_cli.store.summary import STATUS_ORDER
+    from custsync_cli.timeutil import format_age
+
+    status_keys = (*STATUS_ORDER, "total")
+    rows: list[dict[str, Any]] = [
+        {"channel": channel, **per} for channel, per in summary.counts.items()
+    ]
+    rows.append({"channel": "total", **summary.totals})
+    columns = [("channel", "channel"), *((key, key) for key in status_keys)]
+    render_rows(rows, columns, OutputFormat.table, title="Operations per status and channel")
+
+    waiting = []
+    for status, oldest in summary.oldest.items():
+        if oldest is not None:
+            waiting.append(
+                {
+                    "status": status,
+                    "age": format_age(oldest["age_seconds"]),
+                    "id": oldest["id"],
+                    "channel": oldest["channel"],
+                    "timestamp": _short_time(oldest["timestamp"]),
+                }
+            )
+    if waiting:
+        render_rows(
+            waiting,
+            [
+                ("status", "oldest"),
+                ("age", "age"),
+                ("id", "operation"),
+                ("channel", "channel"),
+                ("timestamp", "timestamp (UTC)"),
+            ],
+            OutputFormat.table,
+            title="Oldest waiting operations",
+        )
+    if summary.error_codes:
+        render_rows(
+            summary.error_codes,
+            [("code", "error code"), ("count", "failed ops"), ("example_operation_id", "e.g.")],
+            OutputFormat.table,
+            title="Most frequent error codes (custsync list --error-code CODE)",
+        )
+    if summary.last_runs:
+        render_rows(
+            [_run_for_table(run) for run in summary.last_runs],
+            JOB_COLUMNS,
+            OutputFormat.table,
+            title="Last run of each job",
+        )
+    else:
+        typer.echo("No job has run yet (custsync run-jobs).")
+    typer.echo(f"HQ customers: {summary.customers}")
+    typer.echo(summary.verdict)
+
+
+def _short_time(stamp: str | None) -> str:
+    return (stamp or "")[:19].replace("T", " ")
+
+
+def _run_for_table(run: dict[str, Any]) -> dict[str, Any]:
+    seconds = run["seconds"]
+    error = run["error"]
+    if run["skipped_channels"]:
+        skipped = "skipped " + ", ".join(sorted(run["skipped_channels"]))
+        error = f"{error}; {skipped}" if error else skipped
+    return {
+        **run,
+        "started_at": _short_time(run["started_at"]),
+        "finished_at": _short_time(run["finished_at"]),
+        "seconds": "" if seconds is None else f"{seconds:.1f} s",
+        "error": error,
+    }
+
+
+def jobs_command(
+    job: Annotated[
+        list[Job] | None,
+        typer.Option(
+            "--job",
+            help="Only runs of this job (repeatable). Example: --job sync",
+            autocompletion=complete_job,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="TIME",
+            help="Runs started from this time: ISO date/time or 2h, 3d ago. Example: --since 1d",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="At most this many runs. Example: --limit 100")
+    ] = 20,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="table (default), json, jsonl or csv. Example: --format csv"),
+    ] = OutputFormat.table,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Show long errors whole instead of shortened.")
+    ] = False,
+) -> None:
+    """Job run history, newest first: start, end, duration, counts, outcome and error.
+
+    Example: custsync jobs --job sync --since 1d --format json
+    """
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import render_rows
+    from custsync_cli.store.summary import job_history
+    from custsync_cli.timeutil import parse_moment
+
+    config = state.load()
+    with state.open_store(config) as store:
+        runs, total = job_history(
+            store.conn,
+            jobs=[j.value for j in job or []],
+            since=parse_moment(since) if since else None,
+            limit=limit,
+        )
+    if output_format is OutputFormat.table:
+        render_rows([_run_for_table(run) for run in runs], JOB_COLUMNS, output_format, wide=wide)
+    else:
+        render_rows(runs, [(key, key) for key in JOB_KEYS], output_format)
+    if not runs:
+        message("no job runs match")
+    elif total > len(runs):
+        message(f"showing the newest {len(runs)} of {total} runs; use --limit for more")
