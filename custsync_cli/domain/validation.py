@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from custsync_cli.config import AttributeConfig, Config
 from custsync_cli.domain.fields import (
@@ -39,6 +40,32 @@ def _bcp47_valid(tag: str) -> bool:
     import langcodes
 
     return bool(langcodes.tag_is_valid(tag))
+
+
+# A plain ASCII dot-atom local part; email-validator accepts every one of these, so an address
+# of this shape is valid exactly when its domain is (checked once per domain and cached).
+_PLAIN_LOCAL_PART = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*\Z")
+
+
+@lru_cache(maxsize=4096)
+def _email_domain_length(domain: str) -> int | None:
+    """The ASCII length of a domain email-validator accepts, or None if it rejects it."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return len(checked.ascii_domain or "") or None
+
+
+def _plain_email_ok(value: str) -> bool:
+    """True for a plain address email-validator would accept; False means "ask it"."""
+    local, at, domain = value.rpartition("@")
+    if not at or len(local) > 64 or not _PLAIN_LOCAL_PART.match(local):
+        return False
+    length = _email_domain_length(domain)
+    return length is not None and len(local) + 1 + length <= 254
 
 
 class Validator:
@@ -153,6 +180,8 @@ class Validator:
 
     @staticmethod
     def _email(name: str, value: str) -> FieldError | None:
+        if _plain_email_ok(value):
+            return None
         from email_validator import EmailNotValidError, validate_email
 
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from custsync_cli import faults
 from custsync_cli.config import ChannelConfig
@@ -13,7 +14,7 @@ from custsync_cli.jobs.channel import write_customers
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.database import utc_now
-from custsync_cli.store.hq import customer_record
+from custsync_cli.store.hq import customer_records
 
 
 @dataclass
@@ -52,9 +53,10 @@ def distribute(
             per_channel[channel][async_account] = account
         now = utc_now()
         written: set[str] = set()
+        hq_records = customer_records(conn, [row[3] for row in wanted])
         for channel, accounts in per_channel.items():
             records = [
-                (async_account, account, _record_json(ctx, account), now)
+                (async_account, account, _record_json(hq_records.get(account, {})), now)
                 for async_account, account in accounts.items()
             ]
             try:
@@ -89,11 +91,12 @@ def distribute(
                     for row in done
                 ],
             )
+            faults.point("distribute.before_commit")
+        faults.point("distribute.after_commit")
         result.distributed += len(done)
         ctx.progress("distribute", None, len(done))
     return result
 
 
-def _record_json(ctx: JobContext, account: str) -> str:
-    record = customer_record(ctx.store.conn, account)
+def _record_json(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

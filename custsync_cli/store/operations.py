@@ -63,6 +63,20 @@ def operation_errors(conn: sqlite3.Connection, op_id: int) -> list[FieldError]:
     ]
 
 
+def ids_with_errors(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` have recorded errors (one query for a batch instead of one each)."""
+    if not ids:
+        return set()
+    return {
+        int(row[0])
+        for row in conn.execute(
+            "SELECT DISTINCT operation_id FROM operation_errors"
+            f" WHERE operation_id IN ({_placeholders(len(ids))})",
+            list(ids),
+        )
+    }
+
+
 def replace_errors(conn: sqlite3.Connection, op_id: int, errors: list[FieldError]) -> None:
     conn.execute("DELETE FROM operation_errors WHERE operation_id = ?", (op_id,))
     if errors:
