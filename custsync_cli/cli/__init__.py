@@ -86,6 +86,9 @@ def _register() -> None:
     from custsync_cli.cli import repair_cmds
 
     repair_cmds.register(app)
+    from custsync_cli.cli import admin_cmds
+
+    admin_cmds.register(app)
     from custsync_cli.cli import status_cmds
 
     status_cmds.register(app)

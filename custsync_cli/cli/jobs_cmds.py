@@ -79,7 +79,7 @@ def run_jobs_command(
         ctx = state.job_context(config, store)
         with ctx.stop.handling_signals():
             while True:
-                with run_lock(state.store_path(config), wait=wait):
+                with run_lock(state.store_path(config), wait=wait, check_stop=ctx.stop.check):
                     report = run_jobs(ctx, jobs, channels)
                 runs += 1
                 any_failed = any_failed or report.failed > 0 or report.malformed > 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from custsync_cli import faults
 from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import ChannelError
 
@@ -88,6 +89,29 @@ def check_shape(conn: sqlite3.Connection, name: str, *, need_outbox: bool) -> bo
     return False
 
 
+def _roll_back_hot_journal(path: Path) -> None:
+    """Let SQLite roll back a transaction a killed writer left behind (a hot journal).
+
+    A read-only connection cannot do that and fails with SQLITE_READONLY_ROLLBACK, so after
+    a crash mid-distribute the channel would be skipped by the next pull. Rolling back only
+    restores the channel's last committed state; nothing of custsync is written.
+    """
+    journal = path.with_name(path.name + "-journal")
+    if not journal.exists() or journal.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(path, timeout=10)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()
+
+
 class ChannelReader:
     """A read-only connection to one channel's outbox."""
 
@@ -98,6 +122,7 @@ class ChannelReader:
             raise ChannelError(f"channel {channel.name}: database {path} not found")
         uri = f"file:{quote(str(path.resolve()))}?mode=ro"
         try:
+            _roll_back_hot_journal(path)
             self.conn = sqlite3.connect(uri, uri=True)
             self.conn.execute("PRAGMA query_only = ON")
             self.conn.execute("PRAGMA trusted_schema = OFF")
@@ -148,6 +173,7 @@ def write_customers(channel: ChannelConfig, records: list[tuple[str, str, str, s
             " synced_at = excluded.synced_at",
             records,
         )
+        faults.point("distribute.channel_before_commit")
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         if conn.in_transaction:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from custsync_cli import faults
 from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import CustsyncError, Interrupted
 from custsync_cli.jobs.context import JobContext
@@ -74,6 +75,7 @@ def run_jobs(ctx: JobContext, jobs: list[str], channels: list[ChannelConfig]) ->
     for job in (j for j in JOB_ORDER if j in jobs):
         report.jobs.append(job)
         run_id = _start_run(ctx, job, channel_name)
+        faults.point("runner.after_start")
         counts: dict[str, Any] = {}
         try:
             if job == "pull":
@@ -108,6 +110,7 @@ def run_jobs(ctx: JobContext, jobs: list[str], channels: list[ChannelConfig]) ->
             _finish_run(ctx, run_id, "failed", counts, type(exc).__name__)
             raise
         outcome = "partial" if counts.get("skipped_channels") else "ok"
+        faults.point("runner.before_finish")
         _finish_run(ctx, run_id, outcome, counts, None)
     report.finished_at = utc_now()
     report.seconds = time.monotonic() - started

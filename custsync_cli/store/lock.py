@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,8 +18,16 @@ def lock_path(store_path: Path) -> Path:
 
 
 @contextmanager
-def run_lock(store_path: Path, wait: float = 0.0, purpose: str = "run-jobs") -> Iterator[None]:
-    """Hold the exclusive run lock; wait up to ``wait`` seconds, then raise LockedError."""
+def run_lock(
+    store_path: Path,
+    wait: float = 0.0,
+    purpose: str = "run-jobs",
+    check_stop: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """Hold the exclusive run lock; wait up to ``wait`` seconds, then raise LockedError.
+
+    ``check_stop`` is called while waiting, so a signal can end the wait (it raises).
+    """
     path = lock_path(store_path)
     try:
         create_private_file(path)
@@ -38,6 +46,8 @@ def run_lock(store_path: Path, wait: float = 0.0, purpose: str = "run-jobs") -> 
                     raise LockedError(
                         f"another run holds the lock on {store_path} ({holder}); try later"
                     ) from None
+                if check_stop is not None:
+                    check_stop()
                 time.sleep(0.05)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, {purpose} since {utc_now()}".encode(), 0)

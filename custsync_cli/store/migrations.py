@@ -208,19 +208,20 @@ def migrate(store: object) -> None:
         )
     if current == len(MIGRATIONS):
         return
-    if (
-        current == 0
-        and conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-        ).fetchone()[0]
-    ):
-        raise StoreError(f"{store.path} is an SQLite database but not a custsync store")
     with store.transaction():
+        # Read again under the write lock: another process may have migrated meanwhile.
+        current = schema_version(conn)
+        if (
+            current == 0
+            and conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            ).fetchone()[0]
+        ):
+            raise StoreError(f"{store.path} is an SQLite database but not a custsync store")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        current = schema_version(conn)
         for version, migration in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue

@@ -1,0 +1,406 @@
+"""Crash soak: kill -9 and fault-inject ``custsync run-jobs`` at random moments, check invariants.
+
+Usage: python -m custsync_cli.soak --trials 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from custsync_cli.config import ChannelConfig
+from custsync_cli.store.invariants import check_invariants, differences, snapshot
+
+# Every named fault point in the jobs (see custsync_cli/faults.py).
+FAULT_POINTS = (
+    "runner.after_start",
+    "pull.before_commit",
+    "pull.after_commit",
+    "sync.before_commit",
+    "sync.after_commit",
+    "distribute.channel_before_commit",
+    "distribute.between_writes",
+    "distribute.before_commit",
+    "distribute.after_commit",
+    "runner.before_finish",
+)
+FIRST = ("Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Anders", "Sara", "Nils")
+LAST = ("Svensson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Berg")
+CITIES = (("Stockholm", "SWE"), ("Oslo", "NOR"), ("Helsinki", "FIN"))
+OUTBOX_SQL = (
+    "INSERT INTO async_customer_operation (async_account, operation, fields, created_at,"
+    " created_by) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+@dataclass
+class Workload:
+    """A template folder: config and channel databases, before any job ran."""
+
+    root: Path
+    channels: list[ChannelConfig]
+    outbox: dict[str, list[int]]
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "custsync.yaml"
+
+
+def _customer(rng: random.Random, serial: int) -> dict[str, Any]:
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    return {
+        "type": "person",
+        "first_name": first,
+        "last_name": last,
+        "email": f"{first}.{last}.{serial}@example.se".lower(),
+        "phone": f"+46 70 {serial % 1000:03d} {serial % 100:02d} {rng.randint(10, 99)}",
+        "currency": rng.choice(("SEK", "NOK", "EUR")),
+        "language": rng.choice(("sv-SE", "nb-NO", "en-GB")),
+    }
+
+
+def _channel_rows(rng: random.Random, name: str, count: int) -> list[tuple[Any, ...]]:
+    """A realistic outbox: creates, updates, addresses, invalid values and malformed rows."""
+    clock = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    accounts: list[str] = []
+    addresses: list[tuple[str, str]] = []
+    rows: list[tuple[Any, ...]] = []
+    for serial in range(count):
+        clock += timedelta(seconds=rng.randint(1, 90))
+        stamp = clock.strftime("%Y-%m-%dT%H:%M:%SZ")
+        roll = rng.random()
+        account = f"{name}-{rng.getrandbits(48):012x}"
+        operation, fields_json = "create_customer", ""
+        if roll < 0.45 or not accounts:
+            fields: dict[str, Any] = _customer(rng, serial)
+            bad = rng.random()
+            if bad < 0.06:
+                fields.pop("last_name")
+            elif bad < 0.09:
+                fields["email"] = "not-an-email"
+            elif bad < 0.11:
+                fields["first_name"] = "X" * 40
+            accounts.append(account)
+        elif roll < 0.65:
+            account, operation = rng.choice(accounts), "update_customer"
+            fields = rng.choice(
+                (
+                    {"phone": f"+46 73 {serial:03d} 11 22"},
+                    {"customer_group": rng.choice(("retail", "member"))},
+                    {"email": f"changed.{name}.{serial}@example.se"},
+                    {"last_name": rng.choice(LAST)},
+                )
+            )
+        elif roll < 0.80:
+            account, operation = rng.choice(accounts), "create_address"
+            city, country = rng.choice(CITIES)
+            address_id = f"A{serial}"
+            fields = {
+                "address_id": address_id,
+                "street": f"Storgatan {serial}",
+                "city": city,
+                "zip_code": f"{10000 + serial}",
+                "country": country if rng.random() > 0.05 else "XXX",
+                "purpose": "home",
+            }
+            addresses.append((account, address_id))
+        elif roll < 0.88 and addresses:
+            (account, address_id), operation = rng.choice(addresses), "update_address"
+            fields = {"address_id": address_id, "street": f"Kungsgatan {serial}"}
+        elif roll < 0.92:
+            operation, fields = "update_customer", {"phone": "+46 8 123 456"}
+        elif roll < 0.95:
+            fields = _customer(rng, serial)
+            fields["email"] = f"shared.{name}@example.se"
+            accounts.append(account)
+        else:
+            kind = rng.randrange(3)
+            operation = ("create_customer", "merge_customer", "create_customer")[kind]
+            fields_json = ("{not json", json.dumps({"x": 1}), json.dumps(_customer(rng, serial)))[
+                kind
+            ]
+            if kind == 2:
+                account = ""
+            fields = {}
+        text = fields_json or json.dumps(fields)
+        rows.append((account, operation, text, stamp, f"{name}-till-{serial % 4}"))
+    return rows
+
+
+def make_workload(
+    root: Path, *, seed: int, operations: int, channels: int = 3, batch_size: int = 20
+) -> Workload:
+    """Write a config and ``channels`` channel databases holding ``operations`` rows in all."""
+    import yaml
+
+    from custsync_cli.jobs.channel import create_channel_database
+
+    rng = random.Random(seed)
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "channels").mkdir(parents=True)
+    names = [f"ch{index + 1}" for index in range(channels)]
+    configs: list[ChannelConfig] = []
+    outbox: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        path = root / "channels" / f"{name}.db"
+        create_channel_database(path)
+        share = operations // channels + (1 if index < operations % channels else 0)
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.executemany(OUTBOX_SQL, _channel_rows(rng, name, share))
+        counters = conn.execute("SELECT replication_counter FROM async_customer_operation")
+        outbox[name] = [int(r[0]) for r in counters]
+        conn.close()
+        configs.append(ChannelConfig(name, path))
+    config = {
+        "store": "custsync.db",
+        "channels": [{"name": n, "database": f"channels/{n}.db"} for n in names],
+        "jobs": {"batch_size": batch_size},
+    }
+    (root / "custsync.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
+    return Workload(root, configs, outbox)
+
+
+def copy_workload(workload: Workload, dest: Path) -> Workload:
+    """A fresh copy of the template (config and channels, no store) in ``dest``."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(workload.root, dest, ignore=shutil.ignore_patterns("custsync.db*"))
+    channels = [
+        ChannelConfig(c.name, dest / "channels" / c.database.name) for c in workload.channels
+    ]
+    return Workload(dest, channels, workload.outbox)
+
+
+def custsync_executable() -> str:
+    """The installed ``custsync`` console script beside this Python, else the one on PATH."""
+    candidate = Path(sys.executable).with_name("custsync")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("custsync")
+    if found is None:
+        raise SystemExit("the custsync command is not installed")
+    return found
+
+
+def job_env(workload: Workload, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTSYNC_")}
+    env.update(
+        CUSTSYNC_CONFIG=str(workload.config_path), CUSTSYNC_ACTOR="soak", NO_COLOR="1", **extra
+    )
+    return env
+
+
+def start_run(workload: Workload, *args: str, **env: str) -> subprocess.Popen[str]:
+    """Start ``custsync run-jobs`` on the workload as cron would: a separate process."""
+    return subprocess.Popen(
+        [custsync_executable(), "run-jobs", "-q", *args],
+        cwd=workload.root,
+        env=job_env(workload, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_to_end(workload: Workload, *args: str, timeout: float = 300) -> tuple[int, str]:
+    process = start_run(workload, *args)
+    _, stderr = process.communicate(timeout=timeout)
+    return process.returncode, stderr
+
+
+@dataclass
+class Reference:
+    """The end state of an uninterrupted run, and how long that run took."""
+
+    state: dict[str, Any]
+    seconds: float
+
+
+def reference_run(workload: Workload, dest: Path) -> Reference:
+    copy = copy_workload(workload, dest)
+    started = time.monotonic()
+    code, stderr = run_to_end(copy)
+    seconds = time.monotonic() - started
+    if code != 0:
+        raise RuntimeError(f"the reference run failed ({code}): {stderr.strip()}")
+    problems = check_invariants(copy.root / "custsync.db", copy.channels, complete=True)
+    if problems:
+        raise RuntimeError(f"the reference run breaks invariants: {problems[:3]}")
+    return Reference(snapshot(copy.root / "custsync.db", copy.channels), seconds)
+
+
+@dataclass
+class TrialResult:
+    kind: str
+    crashes: int = 0
+    exit_codes: list[int] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+
+def finish_and_check(copy: Workload, reference: Reference, result: TrialResult) -> TrialResult:
+    """Check the store right after a crash, run the jobs to the end, compare with the reference."""
+    store = copy.root / "custsync.db"
+    if store.exists():
+        result.violations += [
+            f"after crash: {p}"
+            for p in check_invariants(store, copy.channels, complete=False, outbox=copy.outbox)
+        ]
+    code, stderr = run_to_end(copy)
+    result.exit_codes.append(code)
+    if code != 0:
+        result.violations.append(f"the run after the crash exited {code}: {stderr.strip()}")
+        return result
+    if "Traceback" in stderr:
+        result.violations.append("the run after the crash printed a traceback")
+    result.violations += check_invariants(store, copy.channels, complete=True)
+    result.violations += differences(reference.state, snapshot(store, copy.channels))
+    return result
+
+
+def kill_trial(
+    workload: Workload, reference: Reference, dest: Path, rng: random.Random, kills: int = 1
+) -> TrialResult:
+    """Start run-jobs and kill -9 it at a random moment, ``kills`` times; then run to the end."""
+    copy = copy_workload(workload, dest)
+    result = TrialResult("kill")
+    for _ in range(kills):
+        process = start_run(copy)
+        time.sleep(rng.uniform(0.1, max(reference.seconds, 0.2)))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            result.crashes += 1
+        process.communicate()
+        result.exit_codes.append(process.returncode)
+    return finish_and_check(copy, reference, result)
+
+
+def fault_trial(
+    workload: Workload, reference: Reference, dest: Path, point: str, hit: int
+) -> TrialResult:
+    """Make run-jobs exit hard at the ``hit``-th pass of fault ``point``; then run to the end."""
+    copy = copy_workload(workload, dest)
+    result = TrialResult(f"fault {point}:{hit}")
+    process = start_run(copy, CUSTSYNC_FAULT=f"{point}:{hit}")
+    _, stderr = process.communicate(timeout=300)
+    result.exit_codes.append(process.returncode)
+    if process.returncode == 99:
+        result.crashes += 1
+    elif process.returncode != 0:
+        result.violations.append(f"fault run exited {process.returncode}: {stderr.strip()}")
+    return finish_and_check(copy, reference, result)
+
+
+def soak(
+    trials: int,
+    *,
+    operations: int = 300,
+    channels: int = 3,
+    batch_size: int = 20,
+    seed: int | None = None,
+    directory: Path | None = None,
+) -> dict[str, Any]:
+    """Alternate kill -9 and fault trials; return the figures."""
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
+    rng = random.Random(seed)
+    temp = None
+    if directory is None:
+        temp = tempfile.TemporaryDirectory(prefix="custsync-soak-")
+        directory = Path(temp.name)
+    try:
+        workload = make_workload(
+            directory / "template",
+            seed=seed,
+            operations=operations,
+            channels=channels,
+            batch_size=batch_size,
+        )
+        reference = reference_run(workload, directory / "reference")
+        batches = max(operations // batch_size, 1)
+        figures: dict[str, Any] = {
+            "seed": seed,
+            "trials": 0,
+            "crashes": 0,
+            "kill_trials": 0,
+            "fault_trials": 0,
+            "invariant_violations": 0,
+            "reference_seconds": round(reference.seconds, 2),
+        }
+        started = time.monotonic()
+        for number in range(trials):
+            dest = directory / "trial"
+            if number % 2 == 0:
+                result = kill_trial(workload, reference, dest, rng, kills=rng.randint(1, 3))
+                figures["kill_trials"] += 1
+            else:
+                point = FAULT_POINTS[(number // 2) % len(FAULT_POINTS)]
+                result = fault_trial(workload, reference, dest, point, rng.randint(1, batches))
+                figures["fault_trials"] += 1
+            figures["trials"] += 1
+            figures["crashes"] += result.crashes
+            if result.violations:
+                figures["invariant_violations"] += len(result.violations)
+                print(f"trial {number + 1} ({result.kind}):", file=sys.stderr)
+                for line in result.violations[:10]:
+                    print(f"  {line}", file=sys.stderr)
+            if (number + 1) % 25 == 0:
+                print(
+                    f"{number + 1}/{trials} trials, {figures['crashes']} crashes,"
+                    f" {figures['invariant_violations']} violations",
+                    file=sys.stderr,
+                )
+        figures["seconds"] = round(time.monotonic() - started, 1)
+        return figures
+    finally:
+        if temp is not None:
+            temp.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m custsync_cli.soak",
+        description="Kill -9 and fault-inject custsync run-jobs; check the invariants each time.",
+    )
+    parser.add_argument("--trials", type=int, default=100, help="number of trials (default 100)")
+    parser.add_argument("--operations", type=int, default=300, help="outbox rows in all")
+    parser.add_argument("--channels", type=int, default=3, help="channel databases")
+    parser.add_argument("--batch-size", type=int, default=20, help="jobs.batch_size")
+    parser.add_argument("--seed", type=int, default=None, help="workload and timing seed")
+    parser.add_argument("--dir", type=Path, default=None, help="work folder (kept)")
+    args = parser.parse_args(argv)
+    if args.trials < 1 or args.operations < 1 or args.channels < 1 or args.batch_size < 1:
+        parser.error("--trials, --operations, --channels and --batch-size must be positive")
+    figures = soak(
+        args.trials,
+        operations=args.operations,
+        channels=args.channels,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        directory=args.dir,
+    )
+    print(
+        f"trials {figures['trials']} (kill -9 {figures['kill_trials']},"
+        f" fault {figures['fault_trials']}), crashes {figures['crashes']},"
+        f" invariant violations {figures['invariant_violations']},"
+        f" {figures['seconds']} s (seed {figures['seed']},"
+        f" uninterrupted run {figures['reference_seconds']} s)"
+    )
+    return 1 if figures["invariant_violations"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
