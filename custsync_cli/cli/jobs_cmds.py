@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -66,6 +67,7 @@ def run_jobs_command(
     from custsync_cli.errors import ExitCode
     from custsync_cli.jobs.runner import JOB_ORDER, run_jobs, sleep_interruptibly
     from custsync_cli.output.console import message
+    from custsync_cli.output.progress import JobTally, LiveProgress
     from custsync_cli.output.render import dumps
     from custsync_cli.store.lock import run_lock
 
@@ -75,18 +77,28 @@ def run_jobs_command(
     pause = interval or config.jobs.interval
     runs = 0
     any_failed = False
+    live = sys.stderr.isatty() and not quiet and output_format is not OutputFormat.json
     with state.open_store(config, create=True) as store:
         ctx = state.job_context(config, store)
         with ctx.stop.handling_signals():
             while True:
+                tally = LiveProgress(jobs, verbose=verbose) if live else JobTally()
+                ctx.progress = tally
                 with run_lock(state.store_path(config), wait=wait, check_stop=ctx.stop.check):
-                    report = run_jobs(ctx, jobs, channels)
+                    if isinstance(tally, LiveProgress):
+                        with tally:
+                            report = run_jobs(ctx, jobs, channels)
+                    else:
+                        report = run_jobs(ctx, jobs, channels)
                 runs += 1
                 any_failed = any_failed or report.failed > 0 or report.malformed > 0
                 if output_format is OutputFormat.json:
                     typer.echo(dumps(report.as_dict(), indent=None))
                 elif not quiet:
                     message(report.summary_line())
+                    if verbose and not live:
+                        for line in tally.detail_lines():
+                            message(line)
                     if verbose or report.skipped_channels:
                         for name, reason in sorted(report.skipped_channels.items()):
                             message(f"  skipped {name}: {reason}")

@@ -18,13 +18,9 @@ JOB_COLUMNS = (
     ("id", "run"),
     ("job", "job"),
     ("started_at", "started (UTC)"),
-    ("finished_at", "finished (UTC)"),
+    ("finished_at", "finished"),
     ("seconds", "duration"),
-    ("pulled", "pulled"),
-    ("synced", "synced"),
-    ("failed", "failed"),
-    ("blocked", "blocked"),
-    ("distributed", "distributed"),
+    ("counts", "counts"),
     ("outcome", "outcome"),
     ("error", "error"),
 )
@@ -45,6 +41,16 @@ JOB_KEYS = (
     "skipped_channels",
     "pid",
     "actor",
+)
+
+
+LAST_RUN_COLUMNS = (
+    ("job", "job"),
+    ("started_at", "started (UTC)"),
+    ("seconds", "duration"),
+    ("counts", "counts"),
+    ("outcome", "outcome"),
+    ("error", "error"),
 )
 
 
@@ -197,12 +203,12 @@ def _render_status(summary: StatusSummary) -> None:
             summary.error_codes,
             [("code", "error code"), ("count", "failed ops"), ("example_operation_id", "e.g.")],
             OutputFormat.table,
-            title="Most frequent error codes (custsync list --error-code CODE)",
+            title="Top error codes",
         )
     if summary.last_runs:
         render_rows(
             [_run_for_table(run) for run in summary.last_runs],
-            JOB_COLUMNS,
+            LAST_RUN_COLUMNS,
             OutputFormat.table,
             title="Last run of each job",
         )
@@ -216,16 +222,27 @@ def _short_time(stamp: str | None) -> str:
     return (stamp or "")[:19].replace("T", " ")
 
 
+def _finish_time(started: str, finished: str | None) -> str:
+    """The finish time, without the date when the run ended on the day it started."""
+    if finished is None:
+        return ""
+    return finished[11:19] if finished[:10] == started[:10] else _short_time(finished)
+
+
 def _run_for_table(run: dict[str, Any]) -> dict[str, Any]:
+    from custsync_cli.store.summary import RUN_COUNTS
+
     seconds = run["seconds"]
     error = run["error"]
     if run["skipped_channels"]:
         skipped = "skipped " + ", ".join(sorted(run["skipped_channels"]))
         error = f"{error}; {skipped}" if error else skipped
+    counts = ", ".join(f"{key} {run[key]}" for key in RUN_COUNTS if run[key])
     return {
         **run,
+        "counts": counts or "nothing to do",
         "started_at": _short_time(run["started_at"]),
-        "finished_at": _short_time(run["finished_at"]),
+        "finished_at": _finish_time(run["started_at"], run["finished_at"]),
         "seconds": "" if seconds is None else f"{seconds:.1f} s",
         "error": error,
     }

@@ -225,9 +225,10 @@ def health_problems(summary: StatusSummary, limits: Thresholds, now: datetime) -
     pending = summary.oldest.get("pending")
     limit = limits.max_pending_age
     if limit is not None and pending and pending["age_seconds"] > limit:
-        age = format_age(pending["age_seconds"])
+        waited = format_age(pending["age_seconds"])
         problems.append(
-            f"oldest pending operation {pending['id']} is {age} old (allowed: {format_age(limit)})"
+            f"oldest pending operation {pending['id']} is {waited} old"
+            f" (allowed: {format_age(limit)})"
         )
     for run in summary.last_runs:
         if run["outcome"] in UNHEALTHY_OUTCOMES:

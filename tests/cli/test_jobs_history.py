@@ -94,20 +94,16 @@ def test_csv_jsonl_and_table(workspace: Workspace, cli: Invoke) -> None:
         "run",
         "job",
         "started (UTC)",
-        "finished (UTC)",
+        "finished",
         "duration",
-        "pulled",
-        "synced",
-        "failed",
-        "blocked",
-        "distributed",
+        "counts",
         "outcome",
         "error",
     ]
     body = [[c.strip() for c in line.split("|")] for line in table[2:]]
     assert [row[0] for row in body] == ["6", "5", "4", "3", "2", "1"]
-    assert body[4][1] == "sync" and body[4][6:8] == ["1", "1"]
-    assert len(body[0][2]) == 19 and body[0][4].endswith(" s")
+    assert body[4][1] == "sync" and body[4][5] == "synced 1, failed 1"
+    assert len(body[0][2]) == 19 and len(body[0][3]) == 8 and body[0][4].endswith(" s")
 
 
 def test_history_keeps_a_failed_channel_reason(workspace: Workspace, cli: Invoke) -> None:

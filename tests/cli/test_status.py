@@ -67,9 +67,9 @@ def test_table_at_a_fixed_width(workspace: Workspace, cli: Invoke) -> None:
     assert rows["store-042"] == ["0", "0", "0", "1", "0", "1"]
     assert rows["total"] == ["0", "0", "1", "2", "0", "3"]
     assert rows["invalid_email"] == ["1", str(_failed_id(workspace))]
-    runs = {cells[1]: cells for cells in table if cells[0].isdigit()}
-    assert runs["sync"][6:12] == ["2", "1", "0", "0", "ok", ""]
-    assert runs["sync"][4].endswith(" s")
+    assert rows["sync"][1].endswith(" s")
+    assert rows["sync"][2:] == ["synced 2, failed 1", "ok", ""]
+    assert rows["distribute"][2:] == ["distributed 2", "ok", ""]
     assert all(len(line) <= 200 for line in lines)
     assert lines[-1] == "needs attention: 1 failed operation(s) (allowed: 0)"
     assert "\x1b[" not in result.stdout
