@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import typer
+import typer
 
+if TYPE_CHECKING:
     from custsync_cli.config import Config
 
 Completion = list[tuple[str, str]]

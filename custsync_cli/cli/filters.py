@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from custsync_cli.cli import completion
 from custsync_cli.domain.fields import Catalogue
 from custsync_cli.store.queries import FieldMatch, OperationFilter
 
@@ -23,12 +24,17 @@ FILTER_OPTIONS: dict[str, Any] = {
             metavar="STATUS",
             help="pending, blocked, failed, synced or discarded (repeatable).",
             rich_help_panel=PANEL,
+            autocompletion=completion.complete_status,
         ),
     ],
     "channel": Annotated[
         list[str] | None,
         typer.Option(
-            "--channel", metavar="NAME", help="Channel name (repeatable).", rich_help_panel=PANEL
+            "--channel",
+            metavar="NAME",
+            help="Channel name (repeatable).",
+            rich_help_panel=PANEL,
+            autocompletion=completion.complete_channel,
         ),
     ],
     "operation": Annotated[
@@ -38,6 +44,7 @@ FILTER_OPTIONS: dict[str, Any] = {
             metavar="TYPE",
             help="Operation type, e.g. create_customer (repeatable).",
             rich_help_panel=PANEL,
+            autocompletion=completion.complete_operation_type,
         ),
     ],
     "since": Annotated[
@@ -92,6 +99,7 @@ FILTER_OPTIONS: dict[str, Any] = {
             metavar="CODE",
             help="Stable error code, e.g. invalid_email.",
             rich_help_panel=PANEL,
+            autocompletion=completion.complete_error_code,
         ),
     ],
     "where": Annotated[
@@ -102,6 +110,7 @@ FILTER_OPTIONS: dict[str, Any] = {
             help="FIELD=VALUE, or FIELD~TEXT for contains, on any customer or"
             " address field or attribute (repeatable).",
             rich_help_panel=PANEL,
+            autocompletion=completion.complete_field,
         ),
     ],
 }
