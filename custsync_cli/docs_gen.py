@@ -1,0 +1,143 @@
+"""Generate docs/reference.md from the command tree's help text.
+
+Usage: python -m custsync_cli.docs_gen > docs/reference.md
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+HEADER = """\
+# Command reference
+
+Generated from the help text by `python -m custsync_cli.docs_gen > docs/reference.md`;
+do not edit by hand (a test fails when this file and the help text disagree).
+Every command also prints this with `custsync COMMAND --help`.
+"""
+PANEL_ORDER = ("Audit", "Repair", "Jobs", "Setup")
+
+
+def root_command() -> Any:
+    """The click command tree behind ``custsync``."""
+    import typer
+
+    from custsync_cli.cli import app
+
+    return typer.main.get_command(app)
+
+
+def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every visible command and group below ``command``, depth first, in declaration order."""
+    for name, sub in getattr(command, "commands", {}).items():
+        if getattr(sub, "hidden", False):
+            continue
+        yield (*path, name), sub
+        yield from walk(sub, (*path, name))
+
+
+def visible_params(command: Any) -> list[Any]:
+    return [p for p in command.params if not getattr(p, "hidden", False) and p.name != "help"]
+
+
+def _choices(param: Any) -> list[str]:
+    descriptor = getattr(param, "type_descriptor", None)
+    annotation = getattr(descriptor, "annotation", None)
+    if inspect.isclass(annotation) and issubclass(annotation, Enum):
+        return [str(member.value) for member in annotation]
+    return []
+
+
+def _default(param: Any) -> str:
+    value = param.default
+    if value is None or value is False or value == [] or param.required:
+        return ""
+    if getattr(param, "is_flag", False) and value is True:
+        return "on"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, Path):
+        value = str(value)
+    return f"`{value}`"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def param_row(param: Any) -> tuple[str, str, str, str]:
+    """(name, value, default, help) of one option or argument."""
+    is_option = type(param).__name__.endswith("Option")
+    if is_option:
+        names = ", ".join(f"`{opt}`" for opt in [*param.opts, *param.secondary_opts])
+    else:
+        names = f"`{param.metavar or param.name.upper()}`"
+    value = ""
+    choices = _choices(param)
+    if choices:
+        value = "|".join(choices)
+    elif is_option and not getattr(param, "is_flag", False):
+        value = param.metavar or param.name.upper()
+    if getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1:
+        value = f"{value} (repeatable)" if value else "(repeatable)"
+    help_text = param.help or ""
+    if param.envvar:
+        help_text += f" Env: `{param.envvar}`."
+    return names, _cell(value), _default(param), _cell(help_text)
+
+
+def command_section(path: tuple[str, ...], command: Any) -> list[str]:
+    title = " ".join(("custsync", *path))
+    lines = [f"### `{title}`", ""]
+    help_text = inspect.cleandoc(command.help or "")
+    for paragraph in help_text.split("\n\n"):
+        text = paragraph.strip()
+        if text.startswith("Example"):
+            label, _, rest = text.partition(":")
+            example = [line.strip() for line in rest.strip().splitlines()]
+            lines += [f"{label}:", "", "```sh", *example, "```", ""]
+        else:
+            lines += [" ".join(text.split()), ""]
+    params = visible_params(command)
+    if params:
+        lines += ["| option | value | default | help |", "|---|---|---|---|"]
+        for row in (param_row(p) for p in params):
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+    subs = [name for name, sub in getattr(command, "commands", {}).items() if not sub.hidden]
+    if subs:
+        lines += ["Subcommands: " + ", ".join(f"`{title} {name}`" for name in subs), ""]
+    return lines
+
+
+def reference() -> str:
+    """The whole command reference as Markdown."""
+    root = root_command()
+    lines = [HEADER, "## Global options", ""]
+    lines += ["| option | value | default | help |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(param_row(p)) + " |" for p in visible_params(root)]
+    lines += ["", "## Commands by group", ""]
+    panels: dict[str, list[str]] = {}
+    for name, sub in root.commands.items():
+        if not sub.hidden:
+            panels.setdefault(sub.rich_help_panel or "Other", []).append(name)
+    order = [p for p in PANEL_ORDER if p in panels] + sorted(set(panels) - set(PANEL_ORDER))
+    for panel in order:
+        names = ", ".join(f"[`{n}`](#custsync-{n})" for n in panels[panel])
+        lines.append(f"- **{panel}**: {names}")
+    lines += ["", "## Commands", ""]
+    for path, command in walk(root):
+        lines += command_section(path, command)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    sys.stdout.write(reference())
+
+
+if __name__ == "__main__":
+    main()
