@@ -184,6 +184,8 @@ def describe_operation(
 def _change_text(item: Any) -> str:
     if isinstance(item, Mapping):
         name = item.get("field") or item.get("name") or "?"
+        if item.get("unset"):
+            return f"{name} unset (was {_shown(item.get('old'))})"
         if "old" in item or "new" in item:
             return f"{name}: {_shown(item.get('old'))} -> {_shown(item.get('new'))}"
         if "message" in item:
@@ -219,11 +221,14 @@ def describe_event(action: str, details: Mapping[str, Any] | Any) -> str:
             )
             text += f"; kept newer {kept}"
         return text
+    if action == "resync_requested":
+        text = f"back to pending from {details.get('from_status')}"
+        return text + (", forcing stale fields" if details.get("force") else "")
     parts: list[str] = []
     if details.get("reason"):
         parts.append(f"reason: {details['reason']}")
     for key, value in details.items():
-        if key == "reason":
+        if key in ("reason", "version"):
             continue
         if isinstance(value, list):
             shown = ", ".join(_change_text(v) for v in value)
@@ -234,5 +239,6 @@ def describe_event(action: str, details: Mapping[str, Any] | Any) -> str:
             )
         else:
             shown = _shown(value)
-        parts.append(f"{key}: {shown}")
+        unlabelled = key in ("fields", "changes", "errors") and isinstance(value, list)
+        parts.append(shown if unlabelled else f"{key}: {shown}")
     return "; ".join(parts)
