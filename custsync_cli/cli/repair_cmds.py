@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from custsync_cli.jobs.context import JobContext
     from custsync_cli.repair.edit import EditResult
     from custsync_cli.repair.resync import ResyncReport
+    from custsync_cli.store.queries import OperationFilter
 
 PANEL = "Repair"
 SAMPLE_SIZE = 5
@@ -190,13 +191,15 @@ def _confirm(question: str, refusal: str, yes: bool) -> bool:
 
 
 def _preview(ctx: JobContext, ids: list[int], left_out: int, what: str) -> None:
+    from rich.markup import escape
+
     from custsync_cli.output.console import message
     from custsync_cli.store.operations import load_operations
 
     extra = f" ({left_out} synced or discarded left out)" if left_out else ""
     message(f"{len(ids)} operation(s) match{extra}; {what}:")
     for op in load_operations(ctx.store.conn, ids[:SAMPLE_SIZE]):
-        error = (op.last_error or "")[:70]
+        error = escape((op.last_error or "")[:70])
         message(
             f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}",
         )
@@ -206,7 +209,7 @@ def _preview(ctx: JobContext, ids: list[int], left_out: int, what: str) -> None:
 
 def _bulk_edit(
     ctx: JobContext,
-    flt: object,
+    flt: OperationFilter,
     sets: dict[str, str],
     unsets: list[str],
     reason: str | None,
@@ -225,9 +228,7 @@ def _bulk_edit(
         require_reason,
     )
     from custsync_cli.store.lock import run_lock
-    from custsync_cli.store.queries import OperationFilter
 
-    assert isinstance(flt, OperationFilter)
     require_reason(reason)
     ids, left_out = editable_matches(ctx, flt)
     if not ids:
@@ -349,6 +350,8 @@ def resync_command(
 
 
 def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
+    from rich.markup import escape
+
     from custsync_cli.output.console import message
     from custsync_cli.output.render import print_json, print_table
 
@@ -396,7 +399,7 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
     if any(o.conflicts for o in report.operations):
         message("conflicting fields were left alone: edit or --unset them, or resync with --force")
     for name, why in sorted(report.skipped_channels.items()):
-        message(f"not distributed to {name}: {why}")
+        message(f"not distributed to {name}: {escape(why)}")
 
 
 def discard_command(
