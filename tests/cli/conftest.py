@@ -1,4 +1,4 @@
-"""A shop with operations in every status, built once per test module through the real jobs."""
+"""A shop with operations in every status, built once per test session through the real jobs."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def build_shop(root: Path) -> Shop:
     return shop
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built_shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     return build_shop(tmp_path_factory.mktemp("shop"))
 
