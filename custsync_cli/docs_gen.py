@@ -1,11 +1,13 @@
-"""Generate docs/reference.md from the command tree's help text.
+"""Generate docs/reference.md from the help text, and the runbook's error-code table.
 
 Usage: python -m custsync_cli.docs_gen > docs/reference.md
+       python -m custsync_cli.docs_gen --runbook docs/runbook.md
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Iterator
 from enum import Enum
@@ -135,8 +137,30 @@ def reference() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def main() -> None:
-    sys.stdout.write(reference())
+CODES_START = re.compile(r"<!-- error-codes:.*?-->\n", re.S)
+CODES_END = "<!-- error-codes:end -->"
+
+
+def with_error_codes(runbook: str) -> str:
+    """``runbook`` with the table between its error-code markers replaced by the catalogue."""
+    from custsync_cli.domain.codes import markdown_table
+
+    start = CODES_START.search(runbook)
+    end = runbook.find(CODES_END)
+    if start is None or end < start.end():
+        raise SystemExit("the runbook has no <!-- error-codes: ... --> markers")
+    return runbook[: start.end()] + markdown_table() + "\n" + runbook[end:]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--runbook"] and len(args) == 2:
+        path = Path(args[1])
+        path.write_text(with_error_codes(path.read_text("utf-8")), encoding="utf-8")
+    elif args:
+        raise SystemExit(__doc__)
+    else:
+        sys.stdout.write(reference())
 
 
 if __name__ == "__main__":

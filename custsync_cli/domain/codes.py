@@ -25,8 +25,8 @@ _ENTRIES = (
         "A person was sent without first_name or last_name, an organization without"
         " organization_name, an address create without its required fields, or a required"
         " attribute is missing.",
-        "`custsync edit OP --set last_name=...`; for an attribute, or set `required: false`"
-        " on it under `attributes` in the config.",
+        "Fill the field: `custsync edit OP --set last_name=...`. For a required attribute"
+        " that channels cannot send, set `required: false` on it under `attributes`.",
     ),
     ErrorCode(
         "too_long",

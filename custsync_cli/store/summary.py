@@ -157,8 +157,8 @@ class StatusSummary:
     def verdict(self) -> str:
         total = self.totals["total"]
         if self.healthy:
-            synced = self.totals["synced"]
-            return f"healthy: {total} operations, {synced} synced, nothing needs attention"
+            parts = [f"{self.totals[s]} {s}" for s in STATUS_ORDER if self.totals[s]]
+            return f"healthy: {total} operations" + (f", {', '.join(parts)}" if parts else "")
         return "needs attention: " + "; ".join(self.problems)
 
     def as_dict(self) -> dict[str, Any]:

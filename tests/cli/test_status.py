@@ -84,7 +84,7 @@ def test_check_healthy_and_unhealthy(workspace: Workspace, cli: Invoke) -> None:
 
     healthy = cli("status", "--check", "--max-failed", "1", "--max-run-age", "1h")
     assert healthy.exit_code == 0, healthy.stderr
-    assert healthy.stdout.startswith("custsync OK: healthy: 3 operations, 2 synced")
+    assert healthy.stdout == "custsync OK: healthy: 3 operations, 1 failed, 2 synced\n"
     assert healthy.stderr == ""
 
     time.sleep(1.1)
