@@ -76,7 +76,7 @@ class AttributeConfig:
 
 @dataclass(frozen=True)
 class JobsConfig:
-    batch_size: int = 500
+    batch_size: int = 2000
     interval: int = 60
 
 

@@ -24,8 +24,13 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# Built once: json.dumps with non-default options would build a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_details(details: dict[str, Any]) -> str:
-    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(details)
 
 
 def event_hash(
@@ -40,10 +45,8 @@ def event_hash(
     details_json: str,
 ) -> str:
     """SHA-256 over the previous hash and a canonical JSON form of the event."""
-    body = json.dumps(
-        [event_id, at, actor, action, operation_id, customer_account, channel, details_json],
-        separators=(",", ":"),
-        ensure_ascii=False,
+    body = _COMPACT.encode(
+        [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
