@@ -47,10 +47,7 @@ class DetailFormat(StrEnum):
 customer_app = typer.Typer(
     help="The HQ customer master, one customer at a time.", no_args_is_help=True
 )
-audit_app = typer.Typer(
-    help="The audit trail of every change, and a check of its hash chain.",
-    invoke_without_command=True,
-)
+audit_app = typer.Typer(invoke_without_command=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -189,11 +186,14 @@ def audit_events(
         int | None, typer.Option("--op", metavar="ID", help="Events of this operation.")
     ] = None,
     actor: Annotated[
-        list[str] | None, typer.Option("--actor", help="Events by this actor (repeatable).")
+        list[str] | None,
+        typer.Option("--actor", metavar="NAME", help="Events by this actor (repeatable)."),
     ] = None,
     action: Annotated[
         list[str] | None,
-        typer.Option("--action", help="e.g. pulled, sync_failed, synced (repeatable)."),
+        typer.Option(
+            "--action", metavar="ACTION", help="e.g. pulled, sync_failed, edited (repeatable)."
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", metavar="TIME", help="From this time: ISO, 2h, 3d.")
@@ -207,9 +207,9 @@ def audit_events(
         OutputFormat, typer.Option("--format", help="table (default), json, jsonl or csv.")
     ] = OutputFormat.table,
 ) -> None:
-    """List audit events, newest first; 'custsync audit verify' checks the hash chain.
+    """The audit trail: every event, newest first; 'custsync audit verify' checks its hash chain.
 
-    Example: custsync audit --op 42
+    Example: custsync audit --op 42 --format json
     """
     if ctx.invoked_subcommand is not None:
         return
