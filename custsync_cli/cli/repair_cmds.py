@@ -193,15 +193,15 @@ def _confirm(question: str, refusal: str, yes: bool) -> bool:
 def _preview(ctx: JobContext, ids: list[int], left_out: int, what: str) -> None:
     from rich.markup import escape
 
-    from custsync_cli.output.console import message
+    from custsync_cli.output.console import message, stderr_console
     from custsync_cli.store.operations import load_operations
 
     extra = f" ({left_out} synced or discarded left out)" if left_out else ""
     message(f"{len(ids)} operation(s) match{extra}; {what}:")
     for op in load_operations(ctx.store.conn, ids[:SAMPLE_SIZE]):
         error = escape((op.last_error or "")[:70])
-        message(
-            f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}",
+        stderr_console().print(
+            f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}", soft_wrap=True
         )
     if len(ids) > SAMPLE_SIZE:
         message(f"  ... and {len(ids) - SAMPLE_SIZE} more")
