@@ -1,0 +1,42 @@
+"""Helpers for the reliability tests: scenarios and waiting for a run to start."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from custsync_cli.soak import Reference, Workload
+
+
+@dataclass
+class Scenario:
+    """A generated workload and the end state of one uninterrupted run over it."""
+
+    workload: Workload
+    reference: Reference
+
+
+def wait_for_run_start(process: subprocess.Popen[str], store: Path, timeout: float = 20) -> bool:
+    """Wait until ``process`` has recorded a job run in the store; False if it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if store.exists():
+            try:
+                conn = sqlite3.connect(store, timeout=0.5)
+                try:
+                    row = conn.execute(
+                        "SELECT 1 FROM job_runs WHERE pid = ?", (process.pid,)
+                    ).fetchone()
+                finally:
+                    conn.close()
+                if row:
+                    return True
+            except sqlite3.Error:
+                pass
+        time.sleep(0.02)
+    raise AssertionError("run-jobs never started a job run")

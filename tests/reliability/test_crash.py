@@ -1,0 +1,86 @@
+"""Crash safety: a run killed anywhere, run again, ends as an uninterrupted run would."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from custsync_cli.soak import FAULT_POINTS, copy_workload, fault_trial, kill_trial, run_to_end
+from custsync_cli.store.invariants import check_invariants, differences, snapshot
+from tests.reliability.support import Scenario
+
+pytestmark = pytest.mark.slow
+
+
+def _outcomes(store: Path) -> list[str]:
+    conn = sqlite3.connect(store)
+    try:
+        return [row[0] for row in conn.execute("SELECT outcome FROM job_runs ORDER BY id")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_a_hard_exit_at_each_fault_point_loses_and_repeats_nothing(
+    point: str, crash_scenario: Scenario, tmp_path: Path
+) -> None:
+    result = fault_trial(crash_scenario.workload, crash_scenario.reference, tmp_path, point, 2)
+
+    assert result.exit_codes[0] == 99, f"fault point {point} was not reached twice"
+    assert result.violations == []
+    assert result.exit_codes[-1] == 0
+    assert "crashed" in _outcomes(tmp_path / "custsync.db")
+
+
+def test_kill_9_at_random_moments_then_a_rerun_matches_an_uninterrupted_run(
+    crash_scenario: Scenario, tmp_path: Path, rng: random.Random
+) -> None:
+    crashes = 0
+    for trial in range(6):
+        result = kill_trial(
+            crash_scenario.workload,
+            crash_scenario.reference,
+            tmp_path / "trial",
+            rng,
+            kills=rng.randint(1, 2),
+        )
+        assert result.violations == [], f"trial {trial}: {result.violations[:5]}"
+        crashes += result.crashes
+    assert crashes >= 4, "too few kills landed while the run was going"
+
+
+def test_a_hot_journal_left_in_a_channel_is_rolled_back_not_a_reason_to_skip(
+    crash_scenario: Scenario, tmp_path: Path
+) -> None:
+    copy = copy_workload(crash_scenario.workload, tmp_path)
+    channel = copy.channels[0].database
+    writer = (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA cache_size = 5')\n"
+        "c.execute('BEGIN IMMEDIATE')\n"
+        "c.executemany('INSERT INTO customer VALUES (?, ?, ?, ?)',"
+        " [(f'ghost-{i}', f'X{i}', '{}', 'now') for i in range(5000)])\n"
+        "os._exit(9)\n"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(channel)], check=False)
+    assert Path(f"{channel}-journal").stat().st_size > 0
+    read_only = sqlite3.connect(f"file:{channel}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.OperationalError):
+        read_only.execute("SELECT count(*) FROM async_customer_operation").fetchone()
+    read_only.close()
+
+    code, stderr = run_to_end(copy, "--format", "json")
+
+    assert code == 0, stderr
+    assert "skipped" not in stderr
+    store = tmp_path / "custsync.db"
+    assert check_invariants(store, copy.channels, complete=True) == []
+    final = snapshot(store, copy.channels)
+    assert not any(key.startswith("ghost-") for key in final["channels"][copy.channels[0].name])
+    assert differences(crash_scenario.reference.state, final) == []

@@ -1,0 +1,150 @@
+"""One run at a time: overlapping run-jobs processes never both work."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from custsync_cli.soak import _channel_rows, copy_workload, run_to_end, start_run
+from custsync_cli.store.invariants import check_invariants, differences, snapshot
+from custsync_cli.store.lock import lock_path, run_lock
+from tests.reliability.support import Scenario, wait_for_run_start
+
+pytestmark = pytest.mark.slow
+
+OUTBOX_SQL = (
+    "INSERT INTO async_customer_operation (async_account, operation, fields, created_at,"
+    " created_by) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def test_runs_started_at_once_exactly_one_works_the_others_exit_75_naming_it(
+    long_scenario: Scenario, tmp_path: Path
+) -> None:
+    copy = copy_workload(long_scenario.workload, tmp_path)
+    store = tmp_path / "custsync.db"
+    rng = random.Random(4)
+    for round_number in range(3):
+        if round_number:
+            for channel in copy.channels:
+                conn = sqlite3.connect(channel.database)
+                with conn:
+                    rows = _channel_rows(rng, f"{channel.name}r{round_number}", 150)
+                    conn.executemany(OUTBOX_SQL, rows)
+                conn.close()
+                copy.outbox[channel.name] = [
+                    int(r[0])
+                    for r in sqlite3.connect(channel.database).execute(
+                        "SELECT replication_counter FROM async_customer_operation"
+                    )
+                ]
+        started = time.monotonic()
+        runs = [start_run(copy, "--format", "json") for _ in range(4)]
+        finished: dict[int, float] = {}
+        while len(finished) < len(runs):
+            for process in runs:
+                if process.pid not in finished and process.poll() is not None:
+                    finished[process.pid] = time.monotonic() - started
+            time.sleep(0.01)
+        results = {}
+        for process in runs:
+            out, err = process.communicate(timeout=120)
+            results[process.pid] = (process.returncode, out, err)
+        winners = [pid for pid, (code, _, _) in results.items() if code == 0]
+        assert len(winners) == 1, f"round {round_number}: {results}"
+        winner = winners[0]
+        assert json.loads(results[winner][1])["pulled"] > 0
+        for pid, (code, out, err) in results.items():
+            if pid == winner:
+                continue
+            assert code == 75, err
+            assert f"pid {winner}" in err
+            assert "run-jobs since" in err
+            assert "Traceback" not in err
+            assert len(err.strip().splitlines()) == 1
+            assert out == ""
+            assert finished[pid] < finished[winner]
+        assert check_invariants(store, copy.channels, complete=True) == []
+        if round_number == 0:
+            state = snapshot(store, copy.channels)
+            assert differences(long_scenario.reference.state, state) == []
+    conn = sqlite3.connect(store)
+    runs_recorded = conn.execute("SELECT count(*), count(DISTINCT pid) FROM job_runs").fetchone()
+    conn.close()
+    assert runs_recorded == (9, 3)
+
+
+def test_wait_gives_up_after_the_time_asked_or_runs_once_the_lock_is_free(
+    crash_scenario: Scenario, tmp_path: Path
+) -> None:
+    copy = copy_workload(crash_scenario.workload, tmp_path)
+    store = tmp_path / "custsync.db"
+    with run_lock(store, purpose="maintenance"):
+        started = time.monotonic()
+        code, stderr = run_to_end(copy, "--wait", "1")
+        waited = time.monotonic() - started
+        assert code == 75
+        assert 1.0 <= waited < 10
+        assert "maintenance since" in stderr
+
+        later = start_run(copy, "--wait", "30")
+        time.sleep(1.0)
+        assert later.poll() is None, "the second run did not wait for the lock"
+    _, stderr = later.communicate(timeout=120)
+    assert later.returncode == 0, stderr
+    assert check_invariants(store, copy.channels, complete=True) == []
+
+
+def test_the_kernel_releases_the_lock_of_a_killed_run(
+    crash_scenario: Scenario, tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    copy = copy_workload(crash_scenario.workload, tmp_path)
+    store = tmp_path / "custsync.db"
+    victim = start_run(copy)
+    processes.append(victim)
+    assert wait_for_run_start(victim, store)
+    victim.kill()
+    victim.communicate()
+
+    code, stderr = run_to_end(copy)
+
+    assert code == 0, stderr
+    assert lock_path(store).read_text() == ""
+    conn = sqlite3.connect(store)
+    rows = conn.execute("SELECT outcome FROM job_runs WHERE pid = ?", (victim.pid,))
+    outcomes = [r[0] for r in rows]
+    conn.close()
+    assert outcomes == ["crashed"]
+    assert check_invariants(store, copy.channels, complete=True) == []
+
+
+def test_a_waiting_run_can_be_stopped(crash_scenario: Scenario, tmp_path: Path) -> None:
+    copy = copy_workload(crash_scenario.workload, tmp_path)
+    store = tmp_path / "custsync.db"
+    stop = threading.Event()
+
+    def hold() -> None:
+        with run_lock(store):
+            stop.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        time.sleep(0.2)
+        waiting = start_run(copy, "--wait", "60")
+        time.sleep(1.5)
+        waiting.terminate()
+        _, stderr = waiting.communicate(timeout=10)
+    finally:
+        stop.set()
+        holder.join()
+    assert waiting.returncode == 143, stderr
+    assert "stopped by SIGTERM" in stderr
+    assert "Traceback" not in stderr
