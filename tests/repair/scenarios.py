@@ -81,7 +81,7 @@ def conflict(ws: Workspace) -> Conflict:
 @contextmanager
 def job_context(ws: Workspace, actor: str = "tester") -> Iterator[JobContext]:
     config = load_config(ws.config_path)
-    with open_store(ws.store_path) as store:
+    with open_store(ws.store_path, create=True) as store:
         yield JobContext(config=config, store=store, actor=actor)
 
 

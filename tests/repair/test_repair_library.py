@@ -12,7 +12,7 @@ from custsync_cli.repair.editor import DocumentError, build_document, parse_docu
 from custsync_cli.repair.resync import resync
 from custsync_cli.store.audit import verify_chain
 from custsync_cli.store.operations import load_operation
-from tests.helpers import Workspace, person
+from tests.helpers import Workspace, address, person
 from tests.repair import scenarios as sc
 
 
@@ -233,4 +233,51 @@ def test_discard_fails_the_blocked_dependants(workspace: Workspace) -> None:
     assert (
         sc.events(workspace, chain.update, "sync_failed")[-1]["details"]["discarded"]
         == chain.create
+    )
+
+
+def test_an_edited_pending_operation_syncs_with_the_edited_value(workspace: Workspace) -> None:
+    web = workspace.channel("web-se")
+    web.add("late-1", "create_customer", person("Lena", "Ek"))
+    with sc.job_context(workspace) as ctx:
+        from custsync_cli.jobs.pull import pull
+
+        pull(ctx, list(ctx.config.channels))
+    op = sc.op_id(workspace, "late-1", "create_customer")
+    with sc.job_context(workspace) as ctx:
+        result = edit_operation(ctx, op, {"customer_group": "STAFF"}, [], "employee discount")
+    assert result.status == "pending" and result.verdict.passes
+    sc.run_jobs(workspace)
+    lena = sc.customer(workspace, "late-1")
+    assert lena is not None and lena["customer_group"] == "STAFF"
+
+
+def test_address_edits_follow_the_address_id(workspace: Workspace) -> None:
+    web = workspace.channel("web-se")
+    web.add("home-1", "create_customer", person("Ola", "Lind"))
+    web.add("home-1", "create_address", address("A1", country="SVE"))
+    web.add("home-1", "update_address", {"address_id": "A1", "city": "Malmö"})
+    web.add("ghost-1", "update_customer", {"phone": "+46 8 1234567"})
+    sc.run_jobs(workspace)
+    create = sc.op_id(workspace, "home-1", "create_address")
+    update = sc.op_id(workspace, "home-1", "update_address")
+    ghost = sc.op_id(workspace, "ghost-1", "update_customer")
+    with sc.job_context(workspace) as ctx:
+        waiting = edit_operation(ctx, update, {"city": "Lund"}, [], "r")
+        fixed = edit_operation(ctx, create, {"country": "SWE"}, [], "r")
+        unknown = edit_operation(ctx, ghost, {"phone": "+46 8 7654321"}, [], "r")
+    assert waiting.verdict.waits_for == create and waiting.verdict.passes
+    assert fixed.verdict.passes
+    assert [e.code for e in unknown.verdict.errors] == ["unknown_customer"]
+    with sc.job_context(workspace) as ctx:
+        moved = edit_operation(ctx, create, {"address_id": "HOME"}, [], "r")
+        orphan = edit_operation(ctx, update, {"city": "Ystad"}, [], "r")
+    assert moved.verdict.passes
+    assert sc.operation(workspace, create)["address_id"] == "HOME"
+    assert [e.code for e in orphan.verdict.errors] == ["unknown_address"]
+    with sc.job_context(workspace) as ctx:
+        (result,) = discard(ctx, [create], "wrong address")
+    assert result.failed_dependants == [update]
+    assert sc.operation(workspace, update)["last_error"] == (
+        f"operation {create} (create_address) that this one depends on was discarded"
     )
