@@ -382,3 +382,23 @@ def test_bulk_edit_asks_on_a_terminal(workspace: Workspace) -> None:
     assert process.wait(timeout=30) == 0, output
     assert b"Edit these 2 operation(s)?" in output
     assert sorted(e["operation_id"] for e in sc.events(workspace, action="edited")) == ids
+
+
+def test_bulk_edit_waits_for_the_lock(workspace: Workspace, cli: Invoke) -> None:
+    import threading
+
+    ids = bad_countries(workspace, 2)
+    held = threading.Event()
+
+    def hold() -> None:
+        with run_lock(workspace.store_path, purpose="run-jobs"):
+            held.set()
+            threading.Event().wait(0.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    result = cli(*BULK, "--yes", "--wait", "10")
+    holder.join()
+    assert result.exit_code == 0, result.stderr
+    assert sorted(e["operation_id"] for e in sc.events(workspace, action="edited")) == ids

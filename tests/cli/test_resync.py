@@ -193,3 +193,24 @@ def test_a_blocked_operation_reports_what_it_waits_for(workspace: Workspace, cli
     assert result.exit_code == 4
     assert f"waits for operation {chain.create}" in result.stdout
     assert sc.operation(workspace, chain.update)["status"] == "blocked"
+
+
+def test_wait_outlasts_a_short_run(workspace: Workspace, cli: Invoke) -> None:
+    import threading
+
+    chain = sc.failed_chain(workspace)
+    fix_anna(cli, chain)
+    held = threading.Event()
+
+    def hold() -> None:
+        with run_lock(workspace.store_path, purpose="run-jobs"):
+            held.set()
+            threading.Event().wait(0.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    result = cli("resync", str(chain.create), "--wait", "10")
+    holder.join()
+    assert result.exit_code == 0, result.stderr
+    assert sc.operation(workspace, chain.create)["status"] == "synced"
