@@ -170,7 +170,7 @@ def render_operation(detail: dict[str, Any]) -> None:
         _heading("What happened"),
         Text(detail["change_description"]),
         Text(""),
-        _grid(fields),
+        _grid(fields) if fields else Text("Fields: none (the channel sent no usable fields)"),
         _history(detail["history"]),
     ]
     _print(Group(*parts))

@@ -14,7 +14,7 @@ from custsync_cli.output import console as console_module
 from custsync_cli.output import show as show_module
 from tests.cli.conftest import Shop, build_shop
 from tests.conftest import Invoke
-from tests.helpers import person
+from tests.helpers import Workspace, person
 
 LIST_KEYS = [
     "id",
@@ -326,3 +326,20 @@ def test_installed_command_shows_an_operation(shop: Shop) -> None:
     missing = shop.workspace.run("show", "424242")
     assert missing.returncode == 3
     assert missing.stderr.count("\n") == 1
+
+
+def test_malformed_channel_rows_are_shown_plainly(workspace: Workspace, cli: Invoke) -> None:
+    channel = workspace.channel("web-se")
+    channel.add("x-1", "delete_customer", {"a": 1})
+    channel.add("x-2", "create_customer", "not json")
+    assert cli("run-jobs").exit_code == 0
+    odd = show_json(cli, 1)
+    assert odd["change_description"] == (
+        "Received an operation of unknown type 'delete_customer' on web-se at 2026-11-20 09:01"
+        " by user tester. Sync failed: 'delete_customer' is not an operation type custsync knows."
+    )
+    assert [f["name"] for f in odd["fields"]] == ["a"]
+    empty = cli("show", "2")
+    assert empty.exit_code == 0
+    assert "Fields: none" in empty.stdout
+    assert "the channel's fields are not a JSON object" in empty.stdout
