@@ -12,6 +12,9 @@ from typing import Any
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
 
 
+SHORT_COLUMN = 20
+
+
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
@@ -86,12 +89,19 @@ def print_table(
         header_style="bold" if terminal else "",
         pad_edge=False,
     )
-    for key, heading in columns:
+    lengths = [
+        max([len(heading), *(len(cell(row.get(key))) for row in rows)]) for key, heading in columns
+    ]
+    width = console.width if terminal else (10_000 if wide else max(console.width, 160))
+    limits = fit_widths(lengths, width) if not wide else [None] * len(columns)
+    for (key, heading), longest, limit in zip(columns, lengths, limits, strict=True):
         table.add_column(
             heading,
             overflow="fold" if wide else "ellipsis",
             no_wrap=not wide,
             style=(styles or {}).get(key),
+            min_width=longest if longest <= SHORT_COLUMN else None,
+            max_width=limit,
         )
     for row in rows:
         table.add_row(*[style_cell(key, row.get(key)) for key, _ in columns])
@@ -99,10 +109,32 @@ def print_table(
         from rich.console import Console
 
         # Console.print(width=...) can only narrow, so piped output gets its own wide console.
-        width = 10_000 if wide else max(console.width, 160)
         Console(width=width, no_color=True, highlight=False, soft_wrap=False).print(table)
     else:
         console.print(table)
+
+
+def fit_widths(lengths: Sequence[int], width: int) -> list[int | None]:
+    """Column limits that fit ``width``: short columns stay whole, long ones share the rest.
+
+    Rich shrinks every no-wrap column by the same amount when a table is too wide, which
+    would squeeze ids and statuses to nothing; limiting only the long columns avoids that.
+    """
+    overhead = 3 * len(lengths)
+    if sum(lengths) + overhead <= width:
+        return [None] * len(lengths)
+    long_columns = [i for i, n in enumerate(lengths) if n > SHORT_COLUMN]
+    if not long_columns:
+        return [None] * len(lengths)
+    fixed = sum(n for i, n in enumerate(lengths) if i not in long_columns)
+    remaining = width - fixed - overhead
+    limits: list[int | None] = [None] * len(lengths)
+    # Narrowest first, so a long column that needs less than its share leaves the rest.
+    for position, index in enumerate(sorted(long_columns, key=lambda i: lengths[i])):
+        share = max(remaining // (len(long_columns) - position), 8)
+        limits[index] = min(lengths[index], share)
+        remaining -= limits[index] or 0
+    return limits
 
 
 STATUS_STYLES = {
