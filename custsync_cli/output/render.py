@@ -11,7 +11,6 @@ from typing import Any
 
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
 
-
 SHORT_COLUMN = 20
 
 
