@@ -93,11 +93,14 @@ def test_on_a_terminal_a_progress_display_per_job(workspace: Workspace) -> None:
 
     json_run = run_on_terminal(workspace, "run-jobs", "--format", "json")[1]
     assert "ops/s" not in json_run and '"pulled": 0' in json_run
+    assert run_on_terminal(workspace, "run-jobs", "-q") == (0, "")
 
 
 def test_no_color_and_flag_drop_colour_on_a_terminal(workspace: Workspace) -> None:
     _channel_with_work(workspace)
-    assert workspace.run("run-jobs").returncode == 0
+    progress = run_on_terminal(workspace, "--no-color", "run-jobs", NO_COLOR="")[1]
+    assert "run-jobs ok" in progress and "ops/s" in progress
+    assert colour_codes(progress) == []
     coloured = run_on_terminal(workspace, "status", NO_COLOR="")[1]
     assert colour_codes(coloured)
     env_off = run_on_terminal(workspace, "status", NO_COLOR="1")[1]
@@ -106,5 +109,3 @@ def test_no_color_and_flag_drop_colour_on_a_terminal(workspace: Workspace) -> No
         assert "Operations per status and channel" in output
         assert "invalid_email" in output
         assert colour_codes(output) == [], output
-    progress = run_on_terminal(workspace, "--no-color", "run-jobs", NO_COLOR="")[1]
-    assert "run-jobs ok" in progress and colour_codes(progress) == []
