@@ -211,6 +211,7 @@ def _render_status(summary: StatusSummary) -> None:
             LAST_RUN_COLUMNS,
             OutputFormat.table,
             title="Last run of each job",
+            wide=True,  # three rows: wrap the counts and errors rather than cut them
         )
     else:
         typer.echo("No job has run yet (custsync run-jobs).")
