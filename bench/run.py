@@ -62,6 +62,7 @@ SQL_SHOW = (
 @dataclass
 class Sample:
     seconds: float
+    cpu_seconds: float
     max_rss_kb: int
     returncode: int
     stdout: str
@@ -79,6 +80,7 @@ def run_process(cmd: list[str], cwd: Path, env: dict[str, str]) -> Sample:
     proc.returncode = os.waitstatus_to_exitcode(status)
     sample = Sample(
         seconds,
+        usage.ru_utime + usage.ru_stime,
         int(usage.ru_maxrss),
         proc.returncode,
         out_path.read_text(errors="replace"),
@@ -243,93 +245,61 @@ class Bench:
     def seconds(self, key: str) -> float:
         return median([s.seconds for s in self.samples.get(key, [])])
 
+    def cpu(self, key: str) -> float:
+        return median([s.cpu_seconds for s in self.samples.get(key, [])])
+
     def rss_mb(self, key: str) -> float:
         return median([s.max_rss_kb / 1024 for s in self.samples.get(key, [])])
 
     def table(self) -> list[dict[str, Any]]:
+        """Rows of (figure, custsync median, baseline median, ratio), wall and CPU time."""
         rows: list[dict[str, Any]] = []
 
-        def row(
-            figure: str, ours: float, baseline: float | None, unit: str, note: str = ""
-        ) -> None:
-            ratio = ours / baseline if baseline else None
-            rows.append(
-                {
-                    "figure": figure,
-                    "unit": unit,
-                    "custsync": ours,
-                    "baseline": baseline,
-                    "ratio": ratio,
-                    "note": note,
-                }
-            )
-
-        ops = self.ops
-        row("run-jobs (all)", self.seconds("run-jobs"), self.seconds("floor"), "s", "vs floor.py")
-        for job in ("pull", "sync", "distribute"):
-            row(
-                f"run-jobs --job {job}",
-                self.seconds(job),
-                self.seconds(f"floor-{job}"),
-                "s",
-                "vs floor.py --job",
-            )
-        row(
-            "run-jobs throughput",
-            ops / self.seconds("run-jobs"),
-            ops / self.seconds("floor"),
-            "ops/s",
-            "ratio = custsync/floor",
-        )
-        for job in ("pull", "sync", "distribute"):
-            row(
-                f"{job} throughput",
-                ops / self.seconds(job),
-                ops / self.seconds(f"floor-{job}"),
-                "ops/s",
-                "",
-            )
-        row(
-            "run-jobs peak RSS",
-            self.rss_mb("run-jobs"),
-            self.rss_mb("floor"),
-            "MB",
-            "vs floor.py (holds all rows)",
-        )
-        for key in ("list --status failed", "list --where email=", "show <id>"):
-            if key in self.notes and key not in self.samples:
+        def row(figure: str, key: str, base: str, unit: str, note: str = "") -> None:
+            if key not in self.samples:
                 rows.append(
                     {
-                        "figure": key,
-                        "unit": "s",
+                        "figure": figure,
+                        "unit": unit,
                         "custsync": None,
                         "baseline": None,
                         "ratio": None,
-                        "note": self.notes[key],
+                        "cpu_ratio": None,
+                        "note": self.notes.get(key, note),
                     }
                 )
-                continue
-            row(
-                key,
-                self.seconds(key),
-                self.seconds(f"{key} baseline"),
-                "s",
-                "vs sqlite-utils query" + (f"; {self.notes[key]}" if key in self.notes else ""),
-            )
-        row(
-            "--version",
-            self.seconds("--version"),
-            self.seconds("python -c pass"),
-            "s",
-            "vs python -c pass",
-        )
-        row(
-            "--help",
-            self.seconds("--help"),
-            self.seconds("python -c pass"),
-            "s",
-            "vs python -c pass",
-        )
+                return
+            if unit == "MB":
+                ours, theirs = self.rss_mb(key), self.rss_mb(base)
+            elif unit == "ops/s":
+                ours, theirs = self.ops / self.seconds(key), self.ops / self.seconds(base)
+            else:
+                ours, theirs = self.seconds(key), self.seconds(base)
+            entry = {
+                "figure": figure,
+                "unit": unit,
+                "custsync": ours,
+                "baseline": theirs,
+                "ratio": ours / theirs if theirs else None,
+                "cpu_ratio": None,
+                "note": note + (f"; {self.notes[key]}" if key in self.notes else ""),
+            }
+            if unit == "s":
+                entry["custsync_cpu"], entry["baseline_cpu"] = self.cpu(key), self.cpu(base)
+                entry["cpu_ratio"] = self.cpu(key) / self.cpu(base) if self.cpu(base) else None
+            rows.append(entry)
+
+        row("run-jobs (all)", "run-jobs", "floor", "s", "floor.py")
+        for job in ("pull", "sync", "distribute"):
+            row(f"run-jobs --job {job}", job, f"floor-{job}", "s", f"floor.py --job {job}")
+        row("run-jobs throughput", "run-jobs", "floor", "ops/s", "floor.py")
+        for job in ("pull", "sync", "distribute"):
+            row(f"{job} throughput", job, f"floor-{job}", "ops/s", f"floor.py --job {job}")
+        row("run-jobs peak RSS", "run-jobs", "floor", "MB", "floor.py (holds all rows)")
+        for key in ("list --status failed", "list --where email=", "show <id>"):
+            row(key, key, f"{key} baseline", "s", "sqlite-utils query")
+        row("--version", "--version", "python -c pass", "s", "python -c pass")
+        row("--help", "--help", "python -c pass", "s", "python -c pass")
         return rows
 
 
@@ -351,14 +321,15 @@ def render(ops: int, rows: list[dict[str, Any]]) -> str:
     lines = [
         f"### {ops:,} operations",
         "",
-        "| figure | unit | custsync (median) | baseline (median) | ratio | baseline |",
-        "|---|---|---:|---:|---:|---|",
+        "| figure | unit | custsync (median) | baseline (median) | ratio | CPU ratio | baseline |",
+        "|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else "-"
+        cpu = f"{r['cpu_ratio']:.2f}x" if r.get("cpu_ratio") is not None else "-"
         lines.append(
             f"| {r['figure']} | {r['unit']} | {fmt(r['custsync'], r['unit'])} |"
-            f" {fmt(r['baseline'], r['unit'])} | {ratio} | {r['note']} |"
+            f" {fmt(r['baseline'], r['unit'])} | {ratio} | {cpu} | {r['note']} |"
         )
     return "\n".join(lines)
 
@@ -396,6 +367,12 @@ def main() -> None:
     parser.add_argument("--ops", default="10000", help="operations, comma-separated sizes")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per figure (median)")
+    parser.add_argument(
+        "--repeat-large",
+        type=int,
+        default=1,
+        help="repetitions for sizes of 500,000 operations and more (they take minutes each)",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/custsync-bench"))
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
@@ -408,20 +385,34 @@ def main() -> None:
         "repeat": args.repeat,
         "sizes": {},
     }
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    out = args.out / f"bench-{'-'.join(map(str, sizes))}-{stamp}.json"
     for ops in sizes:
-        bench = Bench(ops, args.seed, args.repeat, args.workdir)
+        repeat = args.repeat if ops < 500_000 else min(args.repeat, args.repeat_large)
+        bench = Bench(ops, args.seed, repeat, args.workdir)
         bench.prepare()
         store = bench.jobs()
         bench.queries(store)
         rows = bench.table()
-        results["sizes"][str(ops)] = {"report": bench.report, "table": rows}
+        results["sizes"][str(ops)] = {
+            "report": bench.report,
+            "table": rows,
+            "repeat": bench.repeat,
+            "samples": {
+                key: [
+                    {"seconds": s.seconds, "cpu_seconds": s.cpu_seconds, "max_rss_kb": s.max_rss_kb}
+                    for s in samples
+                ]
+                for key, samples in bench.samples.items()
+            },
+        }
         print(render(ops, rows), flush=True)
         print(flush=True)
+        # Written after every size, so a long run that is cut short still leaves its figures.
+        out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     if len(sizes) > 1:
         results["scaling"] = scaling(results["sizes"], sizes)
         print(render_scaling(results["scaling"]), flush=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    out = args.out / f"bench-{'-'.join(map(str, sizes))}-{stamp}.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     log(f"wrote {out}")
 

@@ -32,13 +32,16 @@ class SyncResult:
     released: int = 0
     conflicts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     outcomes: dict[int, str] = field(default_factory=dict)
+    # Only a scoped sync (resync) reports per-operation outcomes; a full run over millions of
+    # operations keeps counts only, so its memory stays flat.
+    track_outcomes: bool = True
 
 
 def sync(
     ctx: JobContext, only: set[int] | None = None, force: frozenset[int] = frozenset()
 ) -> SyncResult:
     """Sync every pending operation, or just ``only`` (and the dependants they release)."""
-    result = SyncResult()
+    result = SyncResult(track_outcomes=only is not None)
     with ctx.store.transaction() as conn:
         hq.ensure_sequence(conn, ctx.config.sequence)
     scope = set(only) if only is not None else None
@@ -89,6 +92,10 @@ class _Batch:
         self.now = utc_now()
         self.events: list[AuditEvent] = []
         self.with_errors: set[int] = set()
+
+    def outcome(self, op: Operation, status: Status) -> None:
+        if self.result.track_outcomes:
+            self.result.outcomes[op.id] = status
 
     def clear_errors(self, op: Operation) -> None:
         """Delete the operation's old errors, skipping the query when it has none."""
@@ -250,7 +257,7 @@ class _Batch:
         )
         self.clear_errors(op)
         self.result.blocked += 1
-        self.result.outcomes[op.id] = Status.BLOCKED
+        self.outcome(op, Status.BLOCKED)
         self.event(op, "blocked", waits_for=waits_for)
 
     def duplicate_email(self, op: Operation, account: str | None) -> list[FieldError]:
@@ -303,7 +310,7 @@ class _Batch:
         replace_errors(self.conn, op.id, errors)
         self.with_errors.add(op.id)
         self.result.failed += 1
-        self.result.outcomes[op.id] = Status.FAILED
+        self.outcome(op, Status.FAILED)
         self.event(op, "sync_failed", errors=[e.as_dict() for e in errors])
 
     def succeed(self, op: Operation, account: str, conflicts: dict[str, int]) -> None:
@@ -325,7 +332,7 @@ class _Batch:
             )
             self.result.conflicts[op.id] = conflict_list
         self.result.synced += 1
-        self.result.outcomes[op.id] = Status.SYNCED
+        self.outcome(op, Status.SYNCED)
         details: dict[str, Any] = {"fields": sorted(op.values)}
         if conflict_list:
             details["conflicts"] = conflict_list
