@@ -30,10 +30,10 @@ def crash_scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 @pytest.fixture(scope="session")
 def long_scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    """400 rows, batch size 10: a run long enough to signal or overlap it."""
+    """300 rows, batch size 10: a run long enough to signal or overlap it."""
     root = tmp_path_factory.mktemp("long")
     workload = make_workload(
-        root / "template", seed=_seed() + 1, operations=400, channels=2, batch_size=10
+        root / "template", seed=_seed() + 1, operations=300, channels=2, batch_size=10
     )
     return Scenario(workload, reference_run(workload, root / "reference"))
 

@@ -69,7 +69,7 @@ def seeded(workspace: Workspace, cli: Invoke, monkeypatch: pytest.MonkeyPatch) -
 
 
 @settings(
-    max_examples=120,
+    max_examples=80,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

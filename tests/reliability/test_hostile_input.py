@@ -164,37 +164,37 @@ def test_bad_rows_are_reported_one_by_one_and_the_rest_of_the_channel_goes_on(
     assert cli("run-jobs", "--strict").exit_code == 0
 
 
-def test_a_corrupt_store_is_refused_and_left_as_it_was(workspace: Workspace) -> None:
+def test_a_corrupt_store_is_refused_and_left_as_it_was(workspace: Workspace, cli: Invoke) -> None:
     workspace.channel("web-se").add("a-1", "create_customer", person())
     workspace.store_path.write_bytes(b"garbage " * 1000)
     before = _digest(workspace.store_path)
+    assert workspace.run("run-jobs").returncode == 1  # the installed command, once
     for args in (("run-jobs",), ("status",), ("list",), ("backup", "copy.db")):
-        result = workspace.run(*args)
+        result = cli(*args)
         _one_line_error(result, 1)
         assert str(workspace.store_path.name) in result.stderr
     assert _digest(workspace.store_path) == before
     assert not (workspace.root / "copy.db").exists()
 
 
-def test_a_damaged_store_fails_with_one_line(workspace: Workspace) -> None:
+def test_a_damaged_store_fails_with_one_line(workspace: Workspace, cli: Invoke) -> None:
     web = workspace.channel("web-se")
     for n in range(30):
         web.add(f"a-{n}", "create_customer", person(email=f"p{n}@example.se"))
-    assert workspace.run("run-jobs").returncode == 0
+    assert cli("run-jobs").exit_code == 0
     data = bytearray(workspace.store_path.read_bytes())
     page = 4096
     for offset in range(page * 2, len(data), page * 3):
         data[offset : offset + 64] = os.urandom(64)
     workspace.store_path.write_bytes(bytes(data))
-    result = workspace.run("list", "--format", "json")
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
+    result = cli("list", "--format", "json")
+    _one_line_error(result, 1)
 
 
-def test_a_missing_store_is_not_created_by_read_commands(workspace: Workspace) -> None:
+def test_a_missing_store_is_not_created_by_read_commands(workspace: Workspace, cli: Invoke) -> None:
     workspace.channel("web-se")
     for args in (("list",), ("status",), ("show", "1"), ("audit", "verify"), ("backup", "b.db")):
-        result = workspace.run(*args)
+        result = cli(*args)
         _one_line_error(result, 3)
         assert not workspace.store_path.exists()
         assert not (workspace.root / "b.db").exists()

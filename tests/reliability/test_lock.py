@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,10 @@ import pytest
 from custsync_cli.soak import _channel_rows, copy_workload, run_to_end, start_run
 from custsync_cli.store.invariants import check_invariants, differences, snapshot
 from custsync_cli.store.lock import lock_path, run_lock
+from tests.helpers import Result, Workspace, person
 from tests.reliability.support import Scenario, wait_for_run_start
+
+Invoke = Callable[..., Result]
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +51,7 @@ def test_runs_started_at_once_exactly_one_works_the_others_exit_75_naming_it(
                     )
                 ]
         started = time.monotonic()
-        runs = [start_run(copy, "--format", "json") for _ in range(4)]
+        runs = [start_run(copy, "--format", "json") for _ in range(3)]
         finished: dict[int, float] = {}
         while len(finished) < len(runs):
             for process in runs:
@@ -148,3 +153,21 @@ def test_a_waiting_run_can_be_stopped(crash_scenario: Scenario, tmp_path: Path) 
     assert waiting.returncode == 143, stderr
     assert "stopped by SIGTERM" in stderr
     assert "Traceback" not in stderr
+
+
+def test_resync_and_bulk_edit_take_the_same_lock(workspace: Workspace, cli: Invoke) -> None:
+    web = workspace.channel("web-se")
+    web.add("a-1", "create_customer", person(email="broken@"))
+    assert cli("run-jobs").exit_code == 0
+    with run_lock(workspace.store_path, purpose="run-jobs"):
+        for args in (
+            ("resync", "1"),
+            ("edit", "--status", "failed", "--set", "email=a@example.se", "--reason", "r", "--yes"),
+        ):
+            result = cli(*args)
+            assert result.exit_code == 75, (args, result.stderr)
+            assert f"pid {os.getpid()}" in result.stderr
+    store = workspace.store()
+    status = store.execute("SELECT status FROM operations WHERE id = 1").fetchone()[0]
+    store.close()
+    assert status == "failed"
