@@ -86,7 +86,10 @@ def check_invariants(
     """
     problems: list[str] = []
     if outbox is None:
-        outbox = {c.name: channel_counters(c.database) for c in channels}
+        try:
+            outbox = {c.name: channel_counters(c.database) for c in channels}
+        except sqlite3.Error as exc:
+            return [f"a channel cannot be read after a complete run: {exc}"]
     conn = sqlite3.connect(store_path)
     try:
         integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
@@ -184,7 +187,11 @@ def _check_customers(conn: sqlite3.Connection, channels: list[ChannelConfig]) ->
         )
     }
     for channel in channels:
-        written = channel_customers(channel.database)
+        try:
+            written = channel_customers(channel.database)
+        except sqlite3.Error as exc:
+            problems.append(f"{channel.name}: the customer table cannot be read: {exc}")
+            continue
         for async_account, account in written.items():
             if account is not None:
                 owners[account].add(async_account)
