@@ -82,7 +82,8 @@ def run_jobs_command(
         ctx = state.job_context(config, store)
         with ctx.stop.handling_signals():
             while True:
-                tally = LiveProgress(jobs, verbose=verbose) if live else JobTally()
+                names = [c.name for c in channels]
+                tally = LiveProgress(jobs, channels=names, verbose=verbose) if live else JobTally()
                 ctx.progress = tally
                 with run_lock(state.store_path(config), wait=wait, check_stop=ctx.stop.check):
                     if isinstance(tally, LiveProgress):

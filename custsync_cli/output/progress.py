@@ -37,18 +37,27 @@ class JobTally:
 class LiveProgress(JobTally):
     """A Rich progress display on stderr: one row per job (and per channel with ``verbose``)."""
 
-    def __init__(self, jobs: list[str], *, verbose: bool = False) -> None:
+    def __init__(
+        self, jobs: list[str], *, channels: list[str] | None = None, verbose: bool = False
+    ) -> None:
         super().__init__()
         self.jobs = jobs
+        self.channels = channels or []
         self.verbose = verbose
         self.progress = _make_progress()
         self.tasks: dict[tuple[str, str | None], TaskID] = {}
         self.current: str | None = None
+        self.current_channel: tuple[str, str] | None = None
+        self.last_seen: dict[TaskID, float] = {}
         self.last_event = time.monotonic()
 
     def __enter__(self) -> LiveProgress:
         for job in self.jobs:
             self.tasks[(job, None)] = self.progress.add_task(job, start=False, total=None)
+            if self.verbose and job == "pull":  # the one job that reports per channel
+                for name in self.channels:
+                    label = f"  {job} {name}"
+                    self.tasks[(job, name)] = self.progress.add_task(label, start=False, total=None)
         self.progress.start()
         return self
 
@@ -68,6 +77,10 @@ class LiveProgress(JobTally):
             self._switch_to(job)
         self._advance((job, None), job, count)
         if self.verbose and channel:
+            previous = self.current_channel
+            if previous is not None and previous != (job, channel) and previous in self.tasks:
+                self._finish(self.tasks[previous])  # channels are worked one after another
+            self.current_channel = (job, channel)
             self._advance((job, channel), f"  {job} {channel}", count)
         self.last_event = time.monotonic()
 
@@ -90,14 +103,17 @@ class LiveProgress(JobTally):
             self.progress.start_task(task_id)
             task.start_time = self.last_event
         self.progress.advance(task_id, count)
+        self.last_seen[task_id] = time.monotonic()
 
     def _finish(self, task_id: TaskID) -> None:
         task = self.progress.tasks[_index(self.progress, task_id)]
-        if task.finished:
+        if task.stop_time is not None:
             return
         if task.start_time is None:
             self.progress.start_task(task_id)
         self.progress.stop_task(task_id)
+        if task_id in self.last_seen:  # the work ended with its last batch, not now
+            task.stop_time = self.last_seen[task_id]
         self.progress.update(task_id, total=task.completed)
 
 
