@@ -116,6 +116,8 @@ def job_history(
         where.append(f"job IN ({', '.join('?' for _ in jobs)})")
         params.extend(jobs)
     if since:
+        if since.endswith("Z") and "." not in since:
+            since = since[:-1] + ".000000Z"  # compare like the stored microsecond form
         where.append("started_at >= ?")
         params.append(since)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
