@@ -161,6 +161,7 @@ def status_command(
 
 
 def _render_status(summary: StatusSummary) -> None:
+    from custsync_cli.output.console import stdout_console, stdout_is_terminal
     from custsync_cli.output.render import OutputFormat, render_rows
     from custsync_cli.store.summary import STATUS_ORDER
     from custsync_cli.timeutil import format_age
@@ -216,7 +217,13 @@ def _render_status(summary: StatusSummary) -> None:
     else:
         typer.echo("No job has run yet (custsync run-jobs).")
     typer.echo(f"HQ customers: {summary.customers}")
-    typer.echo(summary.verdict)
+    if stdout_is_terminal():
+        from rich.text import Text
+
+        style = "bold green" if summary.healthy else "bold red"
+        stdout_console().print(Text(summary.verdict, style=style))
+    else:
+        typer.echo(summary.verdict)
 
 
 def _short_time(stamp: str | None) -> str:
