@@ -81,7 +81,6 @@ def check_field_names(
 
 
 def plan_changes(
-    conn: sqlite3.Connection,
     op: Operation,
     sets: Mapping[str, str],
     unsets: Iterable[str],
@@ -97,8 +96,7 @@ def plan_changes(
     check_field_names(op.kind, named, catalogue, f"operation {op.id}")
     changes: list[FieldChange] = []
     for name, value in sets.items():
-        present = name in op.values
-        if not present or op.values[name] != value:
+        if name not in op.values or op.values[name] != value:
             changes.append(FieldChange(name, op.values.get(name), value))
     for name in unset_names:
         if name in op.values:
@@ -182,7 +180,7 @@ def edit_operation(
                 f"operation {op.id} changed since you opened it (version {expect_version},"
                 f" now {op.version}); nothing was saved"
             )
-        changes = plan_changes(conn, op, sets, unsets, catalogue)
+        changes = plan_changes(op, sets, unsets, catalogue)
         version = op.version
         if changes:
             version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=utc_now())
@@ -238,7 +236,7 @@ def bulk_edit(
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             for op in load_editable(conn, chunk, "edited"):
-                changes = plan_changes(conn, op, sets, unset_names, catalogue)
+                changes = plan_changes(op, sets, unset_names, catalogue)
                 version = op.version
                 if changes:
                     version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=now)
