@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -69,9 +70,9 @@ def seeded(workspace: Workspace, cli: Invoke, monkeypatch: pytest.MonkeyPatch) -
 
 
 @settings(
-    max_examples=80,
+    max_examples=int(os.environ.get("CUSTSYNC_FUZZ_EXAMPLES", "80")),
     deadline=None,
-    derandomize=True,
+    derandomize="CUSTSYNC_FUZZ_EXAMPLES" not in os.environ,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(command=st.sampled_from(COMMANDS), args=st.lists(token, max_size=6))
