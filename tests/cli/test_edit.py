@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -402,3 +403,29 @@ def test_bulk_edit_waits_for_the_lock(workspace: Workspace, cli: Invoke) -> None
     holder.join()
     assert result.exit_code == 0, result.stderr
     assert sorted(e["operation_id"] for e in sc.events(workspace, action="edited")) == ids
+
+
+def test_a_failing_or_missing_editor_saves_nothing(
+    workspace: Workspace, cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = sc.failed_chain(workspace)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    before = sc.dump(workspace)
+    make_editor(
+        tmp_path,
+        """
+        path.write_text(text.replace("reason: ''", "reason: x").replace("anna.svensson@", "a@b.se"))
+        sys.exit(3)
+        """,
+        monkeypatch,
+    )
+    failing = cli("edit", str(chain.create))
+    assert failing.exit_code == 1
+    assert "exited with status 3; nothing was saved" in failing.stderr
+    monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
+    missing = cli("edit", str(chain.create))
+    assert missing.exit_code == 1 and "cannot start editor" in missing.stderr
+    assert sc.dump(workspace) == before
+    assert list(scratch.iterdir()) == []
