@@ -137,6 +137,7 @@ class Bench:
         self.ops = ops
         self.seed = seed
         self.repeat = repeat
+        self.phases = True
         self.base = workdir / f"ops-{ops}"
         self.source = self.base / "source"
         self.samples: dict[str, list[Sample]] = {}
@@ -173,17 +174,18 @@ class Bench:
                     shutil.rmtree(kept)
                 root.rename(kept)
 
-            root = fresh_copy(self.source, self.base / "run")
-            env = custsync_env(root)
-            for job in ("pull", "sync", "distribute"):
-                sample = run_process([CUSTSYNC, "run-jobs", "--job", job], root, env)
-                self.add(job, checked(sample, f"custsync run-jobs --job {job}"))
+            if self.phases:
+                root = fresh_copy(self.source, self.base / "run")
+                env = custsync_env(root)
+                for job in ("pull", "sync", "distribute"):
+                    sample = run_process([CUSTSYNC, "run-jobs", "--job", job], root, env)
+                    self.add(job, checked(sample, f"custsync run-jobs --job {job}"))
 
             root = fresh_copy(self.source, self.base / "run")
             floor = [PYTHON, str(HERE / "floor.py"), str(root)]
             self.add("floor", checked(run_process(floor, root, env), "floor.py"))
             root = fresh_copy(self.source, self.base / "run")
-            for job in ("pull", "sync", "distribute"):
+            for job in ("pull", "sync", "distribute") if self.phases else ():
                 sample = run_process([*floor, "--job", job], root, env)
                 self.add(f"floor-{job}", checked(sample, f"floor.py --job {job}"))
         shutil.rmtree(self.base / "run", ignore_errors=True)
@@ -373,6 +375,11 @@ def main() -> None:
         default=1,
         help="repetitions for sizes of 500,000 operations and more (they take minutes each)",
     )
+    parser.add_argument(
+        "--no-phases",
+        action="store_true",
+        help="measure run-jobs end to end only, not pull, sync and distribute one by one",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/custsync-bench"))
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
@@ -390,6 +397,9 @@ def main() -> None:
     for ops in sizes:
         repeat = args.repeat if ops < 500_000 else min(args.repeat, args.repeat_large)
         bench = Bench(ops, args.seed, repeat, args.workdir)
+        if args.no_phases:
+            bench.phases = False
+            bench.notes.update(dict.fromkeys(("pull", "sync", "distribute"), "not measured"))
         bench.prepare()
         store = bench.jobs()
         bench.queries(store)
