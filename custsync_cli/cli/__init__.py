@@ -76,22 +76,18 @@ def global_options(
 
 
 def _register() -> None:
-    from custsync_cli.cli import jobs_cmds, setup_cmds
+    # Registration order is the order of the help panels: Audit, Repair, Jobs, Setup.
+    from custsync_cli.cli import (
+        admin_cmds,
+        audit_cmds,
+        jobs_cmds,
+        repair_cmds,
+        setup_cmds,
+        status_cmds,
+    )
 
-    for module in (setup_cmds, jobs_cmds):
+    for module in (audit_cmds, repair_cmds, jobs_cmds, status_cmds, setup_cmds, admin_cmds):
         module.register(app)
-    from custsync_cli.cli import audit_cmds
-
-    audit_cmds.register(app)
-    from custsync_cli.cli import repair_cmds
-
-    repair_cmds.register(app)
-    from custsync_cli.cli import admin_cmds
-
-    admin_cmds.register(app)
-    from custsync_cli.cli import status_cmds
-
-    status_cmds.register(app)
 
 
 _register()

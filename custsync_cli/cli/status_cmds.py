@@ -127,11 +127,15 @@ def status_command(
         typer.Option("--top", min=1, help="How many error codes to show. Example: --top 10"),
     ] = 5,
 ) -> None:
-    """Health at a glance: operations per status and channel, oldest waiting, top error codes,
-    the last run of each job, and a verdict.
+    """Health at a glance: counts, oldest waiting, top error codes, last job runs, a verdict.
 
-    A failed or crashed last run, a channel skipped by the last run, and more failed operations
-    than --max-failed (default 0) make the store unhealthy.
+    Operations per status and channel with totals; the age of the oldest pending, blocked and
+    failed operation; the most frequent error codes with an example operation; the last run
+    of each job (start, duration, counts, outcome).
+
+    Unhealthy: a failed or crashed last run, a channel skipped by the last run, more failed
+    operations than --max-failed (default 0), and the limits of --max-pending-age and
+    --max-run-age. With --check the exit code says it: 0 healthy, 4 unhealthy.
 
     Example: custsync status --check --max-failed 20 --max-pending-age 2h --max-run-age 30m
     """
