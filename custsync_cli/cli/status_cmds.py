@@ -59,6 +59,15 @@ class StatusFormat(StrEnum):
     json = "json"
 
 
+class Outcome(StrEnum):
+    ok = "ok"
+    partial = "partial"
+    failed = "failed"
+    crashed = "crashed"
+    interrupted = "interrupted"
+    running = "running"
+
+
 class Job(StrEnum):
     pull = "pull"
     sync = "sync"
@@ -269,6 +278,14 @@ def jobs_command(
             autocompletion=complete_job,
         ),
     ] = None,
+    outcome: Annotated[
+        list[Outcome] | None,
+        typer.Option(
+            "--outcome",
+            help="Only runs that ended so (repeatable). Example: --outcome failed --outcome"
+            " crashed",
+        ),
+    ] = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -302,6 +319,7 @@ def jobs_command(
         runs, total = job_history(
             store.conn,
             jobs=[j.value for j in job or []],
+            outcomes=[o.value for o in outcome or []],
             since=parse_moment(since) if since else None,
             limit=limit,
         )

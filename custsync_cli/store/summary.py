@@ -106,6 +106,7 @@ def job_history(
     conn: sqlite3.Connection,
     *,
     jobs: list[str] | None = None,
+    outcomes: list[str] | None = None,
     since: str | None = None,
     limit: int = 20,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -115,6 +116,9 @@ def job_history(
     if jobs:
         where.append(f"job IN ({', '.join('?' for _ in jobs)})")
         params.extend(jobs)
+    if outcomes:
+        where.append(f"outcome IN ({', '.join('?' for _ in outcomes)})")
+        params.extend(outcomes)
     if since:
         if since.endswith("Z") and "." not in since:
             since = since[:-1] + ".000000Z"  # compare like the stored microsecond form

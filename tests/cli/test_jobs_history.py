@@ -70,6 +70,9 @@ def test_filters_and_limit(workspace: Workspace, cli: Invoke) -> None:
     future = cli("jobs", "--since", "2999-01-01", "--format", "json")
     assert future.exit_code == 0 and future.json() == []
     assert "no job runs match" in future.stderr
+    assert cli("jobs", "--outcome", "failed", "--format", "json").json() == []
+    ok = cli("jobs", "--outcome", "ok", "--outcome", "crashed", "--format", "json").json()
+    assert len(ok) == 6
     bad = cli("jobs", "--job", "nightly")
     assert bad.exit_code == 2 and "Traceback" not in bad.stderr
     bad_time = cli("jobs", "--since", "yesterday")
@@ -112,6 +115,8 @@ def test_history_keeps_a_failed_channel_reason(workspace: Workspace, cli: Invoke
     assert cli("run-jobs").exit_code == 0
     pull = cli("jobs", "--job", "pull", "--format", "json").json()[0]
     assert pull["outcome"] == "partial"
+    partial = cli("jobs", "--outcome", "partial", "--format", "json").json()
+    assert [r["job"] for r in partial] == ["pull"]
     assert list(pull["skipped_channels"]) == ["store-042"]
     table = cli("jobs", "--job", "pull", "--wide").stdout
     assert "partial" in table and "skipped store-042" in table
