@@ -186,6 +186,11 @@ def _render_status(summary: StatusSummary) -> None:
     rows.append({"channel": "total", **summary.totals})
     columns = [("channel", "channel"), *((key, key) for key in status_keys)]
     render_rows(rows, columns, OutputFormat.table, title="Operations per status and channel")
+    terminal = stdout_is_terminal()
+
+    def gap() -> None:
+        if not terminal:  # Rich pads tables with blank lines on a terminal, not when piped
+            typer.echo("")
 
     waiting = []
     for status, oldest in summary.oldest.items():
@@ -200,6 +205,7 @@ def _render_status(summary: StatusSummary) -> None:
                 }
             )
     if waiting:
+        gap()
         render_rows(
             waiting,
             [
@@ -213,12 +219,14 @@ def _render_status(summary: StatusSummary) -> None:
             title="Oldest waiting operations",
         )
     if summary.error_codes:
+        gap()
         render_rows(
             summary.error_codes,
             [("code", "error code"), ("count", "failed ops"), ("example_operation_id", "e.g.")],
             OutputFormat.table,
             title="Top error codes",
         )
+    gap()
     if summary.last_runs:
         render_rows(
             [_run_for_table(run) for run in summary.last_runs],
@@ -229,8 +237,9 @@ def _render_status(summary: StatusSummary) -> None:
         )
     else:
         typer.echo("No job has run yet (custsync run-jobs).")
+    gap()
     typer.echo(f"HQ customers: {summary.customers}")
-    if stdout_is_terminal():
+    if terminal:
         from rich.text import Text
 
         style = "bold green" if summary.healthy else "bold red"
