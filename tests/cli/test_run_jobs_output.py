@@ -78,6 +78,16 @@ def test_without_a_terminal_one_line_per_run_and_verbose_detail(workspace: Works
     assert plain.stderr.count("\n") == 1
     assert plain.stderr.startswith("run-jobs ok: pulled 0, synced 0")
 
+    # The monitoring check as cron runs it: stdout one line, reasons on stderr, exit 4.
+    check = workspace.run("status", "--check", "--max-run-age", "1h")
+    assert check.returncode == 4
+    assert (
+        check.stdout == "custsync UNHEALTHY: needs attention: 1 failed operation(s) (allowed: 0)\n"
+    )
+    assert check.stderr == "unhealthy: 1 failed operation(s) (allowed: 0)\n"
+    healthy = workspace.run("status", "--check", "--max-failed", "1")
+    assert (healthy.returncode, healthy.stderr) == (0, "")
+
 
 def test_on_a_terminal_a_progress_display_per_job(workspace: Workspace) -> None:
     _channel_with_work(workspace)
