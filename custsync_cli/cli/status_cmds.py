@@ -174,7 +174,7 @@ def status_command(
 
 
 def _render_status(summary: StatusSummary) -> None:
-    from custsync_cli.output.console import stdout_console, stdout_is_terminal
+    from custsync_cli.output.console import message, stdout_console, stdout_is_terminal
     from custsync_cli.output.render import OutputFormat, render_rows
     from custsync_cli.store.summary import STATUS_ORDER
     from custsync_cli.timeutil import format_age
@@ -244,8 +244,23 @@ def _render_status(summary: StatusSummary) -> None:
 
         style = "bold green" if summary.healthy else "bold red"
         stdout_console().print(Text(summary.verdict, style=style))
+        hints = _next_steps(summary)
+        if hints:
+            message("next: " + "; ".join(hints))
     else:
         typer.echo(summary.verdict)
+
+
+def _next_steps(summary: StatusSummary) -> list[str]:
+    """What an operator would run next to act on the problems shown."""
+    hints = []
+    if summary.totals["failed"]:
+        hints.append("custsync list --status failed")
+    if summary.error_codes:
+        hints.append(f"custsync show {summary.error_codes[0]['example_operation_id']}")
+    if any(run["outcome"] in ("failed", "crashed", "partial") for run in summary.last_runs):
+        hints.append("custsync jobs --limit 10")
+    return hints
 
 
 def _short_time(stamp: str | None) -> str:

@@ -118,4 +118,5 @@ def test_no_color_and_flag_drop_colour_on_a_terminal(workspace: Workspace) -> No
     for output in (env_off, flag_off):
         assert "Operations per status and channel" in output
         assert "invalid_email" in output
+        assert "next: custsync list --status failed; custsync show " in output
         assert colour_codes(output) == [], output
