@@ -131,3 +131,27 @@ def test_readme_keeps_the_set_up_commands_first_then_the_tour() -> None:
     steps = ["custsync list --status failed", "custsync show", "custsync edit", "custsync resync"]
     positions = [tour.index(step) for step in [*steps, "custsync status"]]
     assert positions == sorted(positions)
+
+
+def _commands_in_docs(text: str) -> set[str]:
+    """The command names after ``custsync`` (and its global options) in code in ``text``."""
+    code = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S) + re.findall(r"`([^`\n]+)`", text)
+    takes_value = {"--config", "--db", "--actor"}
+    found: set[str] = set()
+    for snippet in code:
+        for match in re.finditer(r"(?:^|[\s/])custsync((?: +\S+)+)", snippet, flags=re.M):
+            tokens = match.group(1).split()
+            while tokens and tokens[0].startswith("-"):
+                tokens = tokens[2:] if tokens[0] in takes_value else tokens[1:]
+            if tokens and re.fullmatch(r"[a-z][a-z-]*", tokens[0]):
+                found.add(tokens[0])
+    return found
+
+
+def test_docs_name_only_real_commands() -> None:
+    real = set(root_command().commands)
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        named = _commands_in_docs(path.read_text(encoding="utf-8"))
+        assert named - real == set(), f"{path.name} names commands that do not exist"
+    runbook = _commands_in_docs((ROOT / "docs" / "runbook.md").read_text(encoding="utf-8"))
+    assert {"status", "jobs", "run-jobs", "list", "show", "edit", "resync", "backup"} <= runbook
