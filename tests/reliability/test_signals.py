@@ -35,6 +35,21 @@ def _lock_is_free(store: Path) -> bool:
         os.close(fd)
 
 
+def _wait_for_events(process: subprocess.Popen[str], store: Path, count: int) -> None:
+    """Wait until the run has written ``count`` audit events (or has ended)."""
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
+            written = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+            conn.close()
+        except sqlite3.Error:
+            written = 0
+        if written >= count:
+            return
+        time.sleep(0.005)
+
+
 def test_signals_at_random_moments_stop_cleanly_and_a_rerun_completes(
     long_scenario: Scenario,
     tmp_path: Path,
@@ -42,6 +57,8 @@ def test_signals_at_random_moments_stop_cleanly_and_a_rerun_completes(
     processes: list[subprocess.Popen[str]],
 ) -> None:
     interrupted = {signal.SIGTERM: 0, signal.SIGINT: 0}
+    operations = long_scenario.reference.state["operations"].values()
+    total_events = len(operations) * 2 + sum(1 for op in operations if op[3])
     for trial in range(4):
         sig = (signal.SIGTERM, signal.SIGINT)[trial % 2]
         copy = copy_workload(long_scenario.workload, tmp_path / "trial")
@@ -49,7 +66,8 @@ def test_signals_at_random_moments_stop_cleanly_and_a_rerun_completes(
         process = start_run(copy)
         processes.append(process)
         assert wait_for_run_start(process, store)
-        time.sleep(rng.uniform(0, long_scenario.reference.seconds * 0.6))
+        # A random moment measured in progress, not time, so machine speed does not matter.
+        _wait_for_events(process, store, rng.randint(1, int(total_events * 0.8)))
         process.send_signal(sig)
         _, stderr = process.communicate(timeout=60)
         assert "Traceback" not in stderr
