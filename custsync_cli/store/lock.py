@@ -12,6 +12,8 @@ from pathlib import Path
 from custsync_cli.errors import LockedError, StoreError
 from custsync_cli.store.database import create_private_file, utc_now
 
+HOLDER_NAME_RETRIES = 100
+
 
 def lock_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".lock")
@@ -36,15 +38,22 @@ def run_lock(
         raise StoreError(f"cannot open lock file {path}: {exc.strerror}") from None
     try:
         deadline = time.monotonic() + max(wait, 0.0)
+        unnamed = 0
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                    # The holder writes its name just after it takes the lock: give it a moment.
+                    if not holder and unnamed < HOLDER_NAME_RETRIES:
+                        unnamed += 1
+                        time.sleep(0.005)
+                        continue
                     raise LockedError(
-                        f"another run holds the lock on {store_path} ({holder}); try later"
+                        f"another run holds the lock on {store_path} ({holder or 'unknown'});"
+                        " try later"
                     ) from None
                 if check_stop is not None:
                     check_stop()
