@@ -150,7 +150,7 @@ def _commands_in_docs(text: str) -> set[str]:
 
 def test_docs_name_only_real_commands() -> None:
     real = set(root_command().commands)
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+    for path in (ROOT / "README.md", ROOT / "docs" / "runbook.md", ROOT / "docs" / "repair.md"):
         named = _commands_in_docs(path.read_text(encoding="utf-8"))
         assert named - real == set(), f"{path.name} names commands that do not exist"
     runbook = _commands_in_docs((ROOT / "docs" / "runbook.md").read_text(encoding="utf-8"))
