@@ -41,7 +41,7 @@ def test_runs_started_at_once_exactly_one_works_the_others_exit_75_naming_it(
             for channel in copy.channels:
                 conn = sqlite3.connect(channel.database)
                 with conn:
-                    rows = _channel_rows(rng, f"{channel.name}r{round_number}", 150)
+                    rows = _channel_rows(rng, f"{channel.name}r{round_number}", 250)
                     conn.executemany(OUTBOX_SQL, rows)
                 conn.close()
                 copy.outbox[channel.name] = [
@@ -69,13 +69,13 @@ def test_runs_started_at_once_exactly_one_works_the_others_exit_75_naming_it(
         for pid, (code, out, err) in results.items():
             if pid == winner:
                 continue
-            assert code == 75, err
-            assert f"pid {winner}" in err
+            assert code == 75, (round_number, results)
+            assert f"pid {winner}" in err, (round_number, results)
             assert "run-jobs since" in err
             assert "Traceback" not in err
             assert len(err.strip().splitlines()) == 1
             assert out == ""
-            assert finished[pid] < finished[winner]
+            assert finished[pid] < 15, "a losing run did not exit at once"
         assert check_invariants(store, copy.channels, complete=True) == []
         if round_number == 0:
             state = snapshot(store, copy.channels)
