@@ -348,7 +348,9 @@ def soak(
                 figures["kill_trials"] += 1
             else:
                 point = FAULT_POINTS[(number // 2) % len(FAULT_POINTS)]
-                result = fault_trial(workload, reference, dest, point, rng.randint(1, batches))
+                # The runner's points are passed once per job; the others once per batch.
+                hits = 3 if point.startswith("runner.") else batches
+                result = fault_trial(workload, reference, dest, point, rng.randint(1, hits))
                 figures["fault_trials"] += 1
             figures["trials"] += 1
             figures["crashes"] += result.crashes
