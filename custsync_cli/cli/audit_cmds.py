@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from custsync_cli.cli import state
+from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
 from custsync_cli.output.render import OutputFormat
 
@@ -126,7 +127,14 @@ def list_operations(
 
 
 def show_operation(
-    op: Annotated[int, typer.Argument(metavar="OP", help="Operation id (see 'custsync list').")],
+    op: Annotated[
+        int,
+        typer.Argument(
+            metavar="OP",
+            help="Operation id (see 'custsync list').",
+            autocompletion=complete_failed_operation,
+        ),
+    ],
     output_format: Annotated[
         DetailFormat, typer.Option("--format", help="table (default) or json.")
     ] = DetailFormat.table,

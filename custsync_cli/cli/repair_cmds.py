@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from custsync_cli.cli import state
+from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
 
 if TYPE_CHECKING:
@@ -50,7 +51,11 @@ def register(app: typer.Typer) -> None:
 def edit_command(
     op: Annotated[
         int | None,
-        typer.Argument(metavar="OP", help="Operation id; or use filters for a bulk edit."),
+        typer.Argument(
+            metavar="OP",
+            help="Operation id; or use filters for a bulk edit.",
+            autocompletion=complete_failed_operation,
+        ),
     ] = None,
     set_values: Annotated[
         list[str] | None,
@@ -272,7 +277,12 @@ def _bulk_edit(
 def resync_command(
     ops: Annotated[
         list[int] | None,
-        typer.Argument(metavar="OP", help="Operation ids; or use filters.", show_default=False),
+        typer.Argument(
+            metavar="OP",
+            help="Operation ids; or use filters.",
+            show_default=False,
+            autocompletion=complete_failed_operation,
+        ),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -403,7 +413,12 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
 
 
 def discard_command(
-    ops: Annotated[list[int], typer.Argument(metavar="OP", help="Operation ids.")],
+    ops: Annotated[
+        list[int],
+        typer.Argument(
+            metavar="OP", help="Operation ids.", autocompletion=complete_failed_operation
+        ),
+    ],
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
     ] = None,

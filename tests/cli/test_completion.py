@@ -44,3 +44,5 @@ def test_failed_operation_ids_for_commands_that_take_op(workspace: Workspace, cl
     assert cli("run-jobs").exit_code == 0
     assert complete_failed_operation(None, "") == [("2", "email 'erik@' is not a valid address")]
     assert complete_failed_operation(None, "1") == []
+    for command in ("show", "edit", "resync", "discard"):
+        assert complete(workspace, f"custsync {command} ") == ["2"]
