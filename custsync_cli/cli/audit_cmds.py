@@ -46,7 +46,9 @@ class DetailFormat(StrEnum):
 
 
 customer_app = typer.Typer(
-    help="The HQ customer master, one customer at a time.", no_args_is_help=True
+    help="The HQ customer master, one customer at a time.\n\n"
+    "Example: custsync customer show C000123",
+    no_args_is_help=True,
 )
 audit_app = typer.Typer(invoke_without_command=True)
 
