@@ -228,27 +228,11 @@ class _Batch:
 
     def wait_or_fail(self, op: Operation, create_kind: str, address_id: str | None) -> None:
         """Block behind the create this operation needs, or fail if there is none to wait for."""
-        row = self.conn.execute(
-            "SELECT id, status FROM operations WHERE async_account = ? AND operation = ?"
-            " AND address_id IS ? AND id != ? ORDER BY timestamp, id LIMIT 1",
-            (op.async_account, create_kind, address_id, op.id),
-        ).fetchone()
-        if row is None:
-            if address_id is None:
-                error = FieldError(
-                    "async_account",
-                    "unknown_customer",
-                    f"HQ has never seen async customer {op.async_account}",
-                )
-            else:
-                error = FieldError(
-                    "address_id",
-                    "unknown_address",
-                    f"customer has no address {address_id} and no operation creates it",
-                )
-            self.fail(op, [error])
+        found = find_dependency(self.conn, op, create_kind, address_id)
+        if isinstance(found, FieldError):
+            self.fail(op, [found])
             return
-        waits_for, status = int(row[0]), str(row[1])
+        waits_for, status = found
         if status == Status.DISCARDED:
             self.fail(op, [discarded_dependency_error(waits_for, create_kind)])
             return
@@ -378,6 +362,30 @@ def _unblock(op: Operation) -> str:
     """``blocked_by = NULL`` only when it is set: writing a foreign-key column makes SQLite
     rewrite every index of the row, several times the cost of the rest of the update."""
     return " blocked_by = NULL," if op.blocked_by is not None else ""
+
+
+def find_dependency(
+    conn: sqlite3.Connection, op: Operation, create_kind: str, address_id: str | None
+) -> tuple[int, str] | FieldError:
+    """The (id, status) of the create ``op`` depends on, or the error if there is none."""
+    row = conn.execute(
+        "SELECT id, status FROM operations WHERE async_account = ? AND operation = ?"
+        " AND address_id IS ? AND id != ? ORDER BY timestamp, id LIMIT 1",
+        (op.async_account, create_kind, address_id, op.id),
+    ).fetchone()
+    if row is not None:
+        return int(row[0]), str(row[1])
+    if address_id is None:
+        return FieldError(
+            "async_account",
+            "unknown_customer",
+            f"HQ has never seen async customer {op.async_account}",
+        )
+    return FieldError(
+        "address_id",
+        "unknown_address",
+        f"customer has no address {address_id} and no operation creates it",
+    )
 
 
 def discarded_dependency_error(waits_for: int, create_kind: str) -> FieldError:

@@ -9,7 +9,7 @@ from typing import Any
 from custsync_cli.config import Config
 from custsync_cli.domain.models import FieldError, Operation, OperationType, Status
 from custsync_cli.domain.validation import Validator
-from custsync_cli.jobs.sync import discarded_dependency_error
+from custsync_cli.jobs.sync import discarded_dependency_error, find_dependency
 from custsync_cli.store import hq
 from custsync_cli.store.operations import load_operation
 
@@ -104,31 +104,16 @@ def _wait_for(
     verdict: Verdict,
 ) -> bool:
     """Find the create ``op`` depends on (as the sync job does); False if it fails for that."""
-    row = conn.execute(
-        "SELECT id, status FROM operations WHERE async_account = ? AND operation = ?"
-        " AND address_id IS ? AND id != ? ORDER BY timestamp, id LIMIT 1",
-        (op.async_account, create_kind, address_id, op.id),
-    ).fetchone()
-    if row is None:
-        if address_id is None:
-            error = FieldError(
-                "async_account",
-                "unknown_customer",
-                f"HQ has never seen async customer {op.async_account}",
-            )
-        else:
-            error = FieldError(
-                "address_id",
-                "unknown_address",
-                f"customer has no address {address_id} and no operation creates it",
-            )
-        verdict.errors.append(error)
+    found = find_dependency(conn, op, create_kind, address_id)
+    if isinstance(found, FieldError):
+        verdict.errors.append(found)
         return False
-    if row[1] == Status.DISCARDED:
-        verdict.errors.append(discarded_dependency_error(int(row[0]), create_kind))
+    waits_for, status = found
+    if status == Status.DISCARDED:
+        verdict.errors.append(discarded_dependency_error(waits_for, create_kind))
         return False
-    if row[1] != Status.SYNCED:
-        verdict.waits_for = int(row[0])
+    if status != Status.SYNCED:
+        verdict.waits_for = waits_for
     return True
 
 
