@@ -17,6 +17,7 @@ from custsync_cli.domain.fields import (
 from custsync_cli.domain.models import FieldError, OperationType
 
 Values = Mapping[str, str | None]
+Check = Callable[[str, str], FieldError | None]
 
 ADDRESS_REQUIRED_ON_CREATE = ("street", "city", "country")
 
@@ -68,6 +69,70 @@ def _plain_email_ok(value: str) -> bool:
     return length is not None and len(local) + 1 + length <= 254
 
 
+# "+", then ASCII digit groups separated by spaces or hyphens: how channels send phone numbers.
+# For this shape phonenumbers.parse strips the "+", takes the shortest known country calling
+# code and keeps the rest as the national number; the default region plays no part. Unless
+# the national prefix pattern matches (then parsing may strip or rewrite a prefix), whether
+# the number is possible depends only on the calling code and the national number's length.
+_INTERNATIONAL_PHONE = re.compile(r"\+[0-9]+(?:[ -]+[0-9]+)*")
+_PHONE_SEPARATORS = str.maketrans("", "", " -")
+# phonenumbers' own bounds: input length, digits after an IDD, national number length.
+_PHONE_MAX_INPUT = 250
+_PHONE_MIN_AFTER_IDD = 3
+_PHONE_NSN_LENGTHS = range(2, 18)
+
+
+@cache
+def _calling_codes() -> frozenset[str]:
+    import phonenumbers
+
+    return frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+@cache
+def _calling_code_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[int]] | None:
+    """The calling code's national prefix pattern and possible national number lengths."""
+    import phonenumbers
+    from phonenumbers import PhoneMetadata, PhoneNumber
+
+    region = phonenumbers.region_code_for_country_code(code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    if metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    lengths = frozenset(
+        length
+        for length in _PHONE_NSN_LENGTHS
+        if phonenumbers.is_possible_number(
+            PhoneNumber(country_code=code, national_number=int("1" * length))
+        )
+    )
+    return (re.compile(prefix) if prefix else None), lengths
+
+
+def _international_phone_possible(value: str) -> bool | None:
+    """phonenumbers' verdict (parse, then is_possible_number) or None to ask it."""
+    if len(value) > _PHONE_MAX_INPUT or not _INTERNATIONAL_PHONE.fullmatch(value):
+        return None
+    digits = value[1:].translate(_PHONE_SEPARATORS)
+    if len(digits) < _PHONE_MIN_AFTER_IDD:
+        return False
+    codes = _calling_codes()
+    for size in (1, 2, 3):
+        if digits[:size] in codes:
+            break
+    else:
+        return None
+    rules = _calling_code_rules(int(digits[:size]))
+    if rules is None:
+        return None
+    prefix, lengths = rules
+    national = digits[size:]
+    if len(national) >= _PHONE_NSN_LENGTHS.start and prefix is not None and prefix.match(national):
+        return None
+    return len(national) in lengths
+
+
 class Validator:
     """Checks an operation's values against the configured rules."""
 
@@ -76,7 +141,7 @@ class Validator:
         self.rules = config.validation
         self.attributes = {a.name: a for a in config.attributes}
         self.catalogue = Catalogue(tuple(self.attributes))
-        self._field_checks: dict[str, Callable[[str, str], FieldError | None]] = {
+        self._field_checks: dict[str, Check] = {
             "type": self._choice_check(CUSTOMER_TYPES),
             "purpose": self._choice_check(ADDRESS_PURPOSES),
             "email": self._email,
@@ -87,6 +152,11 @@ class Validator:
             "customer_group": self._customer_group,
             "is_primary": self._boolean,
         }
+        self._allowed = {
+            kind: frozenset(self.catalogue.allowed_for(kind)) for kind in OperationType
+        }
+        self._required_attributes = tuple(a.name for a in self.attributes.values() if a.required)
+        self._plans: dict[str, tuple[int | None, Check | None]] = {}
 
     def check(
         self,
@@ -104,71 +174,90 @@ class Validator:
                     f"'{operation_name}' is not an operation type custsync knows",
                 )
             ]
+        allowed = self._allowed[kind]
         errors: list[FieldError] = []
-        allowed = set(self.catalogue.allowed_for(kind))
-        for name in changes:
-            if name not in allowed:
-                what = "an address" if kind.is_address else "a customer"
-                errors.append(FieldError(name, "unknown_field", f"'{name}' is not {what} field"))
+        if not allowed.issuperset(changes):
+            what = "an address" if kind.is_address else "a customer"
+            errors = [
+                FieldError(name, "unknown_field", f"'{name}' is not {what} field")
+                for name in changes
+                if name not in allowed
+            ]
+        plans = self._plans
         for name, value in changes.items():
             if name in allowed and value is not None and value != "":
-                error = self.check_value(name, value)
-                if error:
-                    errors.append(error)
-        merged = dict(current or {})
-        merged.update(changes)
-        errors.extend(self._required(kind, merged, changes))
+                limit, field_check = plans.get(name) or self._plan(name)
+                if limit is not None and len(value) > limit:
+                    errors.append(_too_long(name, value, limit))
+                elif field_check is not None:
+                    error = field_check(name, value)
+                    if error:
+                        errors.append(error)
+        errors.extend(self._required(kind, changes, current))
         return errors
 
     def check_value(self, name: str, value: str) -> FieldError | None:
         """Format, length and range checks for one field value."""
+        limit, field_check = self._plans.get(name) or self._plan(name)
+        if limit is not None and len(value) > limit:
+            return _too_long(name, value, limit)
+        return field_check(name, value) if field_check else None
+
+    def _plan(self, name: str) -> tuple[int | None, Check | None]:
+        """A field's length limit and format check, worked out once per field name."""
         limit = self.rules.max_lengths.get(name)
         attribute = self.attributes.get(name)
-        if attribute and attribute.max_length:
-            limit = attribute.max_length
-        if limit is not None and len(value) > limit:
-            return FieldError(
-                name,
-                "too_long",
-                f"{name} is {len(value)} characters long; HQ allows at most {limit}",
-            )
+        field_check = self._field_checks.get(name)
         if attribute:
+            if attribute.max_length:
+                limit = attribute.max_length
+            field_check = self._attribute_check(attribute)
+        plan = self._plans[name] = (limit, field_check)
+        return plan
+
+    def _attribute_check(self, attribute: AttributeConfig) -> Check:
+        def check(name: str, value: str) -> FieldError | None:
             return self._attribute(attribute, value)
-        check = self._field_checks.get(name)
-        return check(name, value) if check else None
 
-    def _required(self, kind: OperationType, merged: Values, changes: Values) -> list[FieldError]:
-        def missing(name: str) -> bool:
-            value = merged.get(name)
-            return value is None or not value.strip()
+        return check
 
-        needed: list[str] = []
-        if kind.is_address:
-            needed.append("address_id")
-            if kind is OperationType.CREATE_ADDRESS:
-                needed.extend(ADDRESS_REQUIRED_ON_CREATE)
+    def _required(
+        self, kind: OperationType, changes: Values, current: Values | None
+    ) -> list[FieldError]:
+        def value_of(name: str) -> str | None:
+            if name in changes:
+                return changes[name]
+            return current.get(name) if current else None
+
+        needed: tuple[str, ...]
+        if kind is OperationType.CREATE_ADDRESS:
+            needed = ("address_id", *ADDRESS_REQUIRED_ON_CREATE)
+        elif kind is OperationType.UPDATE_ADDRESS:
+            needed = ("address_id",)
         else:
-            kind_value = merged.get("type")
+            kind_value = value_of("type")
             if kind_value is None or not kind_value.strip():
-                needed.append("type")
+                needed = ("type",)
             elif kind_value == "person":
-                needed.extend(["first_name", "last_name"])
+                needed = ("first_name", "last_name")
             elif kind_value == "organization":
-                needed.append("organization_name")
-            if kind is OperationType.CREATE_CUSTOMER:
-                needed.extend(a.name for a in self.attributes.values() if a.required)
+                needed = ("organization_name",)
             else:
-                needed.extend(
-                    a.name for a in self.attributes.values() if a.required and a.name in changes
-                )
-        return [
-            FieldError(name, "required", f"{name} is missing")
-            for name in dict.fromkeys(needed)
-            if missing(name)
-        ]
+                needed = ()
+            attributes = self._required_attributes
+            if attributes:
+                if kind is not OperationType.CREATE_CUSTOMER:
+                    attributes = tuple(name for name in attributes if name in changes)
+                needed = tuple(dict.fromkeys(needed + attributes))
+        errors: list[FieldError] = []
+        for name in needed:
+            value = value_of(name)
+            if value is None or not value.strip():
+                errors.append(FieldError(name, "required", f"{name} is missing"))
+        return errors
 
     @staticmethod
-    def _choice_check(choices: tuple[str, ...]) -> Callable[[str, str], FieldError | None]:
+    def _choice_check(choices: tuple[str, ...]) -> Check:
         def check(name: str, value: str) -> FieldError | None:
             if value in choices:
                 return None
@@ -191,15 +280,19 @@ class Validator:
         return None
 
     def _phone(self, name: str, value: str) -> FieldError | None:
-        import phonenumbers
-
+        possible = _international_phone_possible(value)
+        if possible:
+            return None
         region = self.rules.phone_region
-        try:
-            number = phonenumbers.parse(value, region)
-            if phonenumbers.is_possible_number(number):
-                return None
-        except phonenumbers.NumberParseException:
-            pass
+        if possible is None:
+            import phonenumbers
+
+            try:
+                number = phonenumbers.parse(value, region)
+                if phonenumbers.is_possible_number(number):
+                    return None
+            except phonenumbers.NumberParseException:
+                pass
         hint = "" if region else " (start it with + and the country code)"
         return FieldError(name, "invalid_phone", f"{name} '{value}' is not a phone number{hint}")
 
@@ -265,6 +358,12 @@ class Validator:
                     name, "out_of_range", f"{name} {value} is outside the allowed range {bounds}"
                 )
         return None
+
+
+def _too_long(name: str, value: str, limit: int) -> FieldError:
+    return FieldError(
+        name, "too_long", f"{name} is {len(value)} characters long; HQ allows at most {limit}"
+    )
 
 
 def _parse_number(value: str, *, integer: bool) -> Decimal | None:
