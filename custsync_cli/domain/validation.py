@@ -43,21 +43,32 @@ def _bcp47_valid(tag: str) -> bool:
     return bool(langcodes.tag_is_valid(tag))
 
 
-# A plain ASCII dot-atom local part; email-validator accepts every one of these, so an address
-# of this shape is valid exactly when its domain is (checked once per domain and cached).
-_PLAIN_LOCAL_PART = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*\Z")
+# A plain dot-atom local part of ASCII letters, digits, "_", "+", "-" and the precomposed Latin
+# letters U+00C0..U+017F (no multiplication or division sign): email-validator accepts every
+# one of these unchanged by normalization, so an address of this shape is valid exactly when
+# its domain is (checked once per domain and cached) and all three forms whose length it
+# checks fit in 254 UTF-8 bytes.
+_LOCAL_CHARS = r"A-Za-z0-9_+\-\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f"
+_PLAIN_LOCAL_PART = re.compile(rf"[{_LOCAL_CHARS}]+(?:\.[{_LOCAL_CHARS}]+)*\Z")
+_EMAIL_MAX_BYTES = 254
 
 
 @lru_cache(maxsize=4096)
 def _email_domain_length(domain: str) -> int | None:
-    """The ASCII length of a domain email-validator accepts, or None if it rejects it."""
+    """The longest UTF-8 length of an accepted domain's forms, or None if it is rejected.
+
+    email-validator checks the address as given, with the domain normalized to Unicode, and
+    with the domain in IDNA ASCII.
+    """
     from email_validator import EmailNotValidError, validate_email
 
     try:
         checked = validate_email(f"a@{domain}", check_deliverability=False)
     except EmailNotValidError:
         return None
-    return len(checked.ascii_domain or "") or None
+    if not checked.ascii_domain:
+        return None
+    return max(len(domain.encode()), len(checked.domain.encode()), len(checked.ascii_domain))
 
 
 def _plain_email_ok(value: str) -> bool:
@@ -66,7 +77,7 @@ def _plain_email_ok(value: str) -> bool:
     if not at or len(local) > 64 or not _PLAIN_LOCAL_PART.match(local):
         return False
     length = _email_domain_length(domain)
-    return length is not None and len(local) + 1 + length <= 254
+    return length is not None and len(local.encode()) + 1 + length <= _EMAIL_MAX_BYTES
 
 
 # "+", then ASCII digit groups separated by spaces or hyphens: how channels send phone numbers.
@@ -83,18 +94,19 @@ _PHONE_NSN_LENGTHS = range(2, 18)
 
 
 @cache
-def _calling_codes() -> frozenset[str]:
-    import phonenumbers
-
-    return frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
-
-
-@cache
-def _calling_code_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[int]] | None:
-    """The calling code's national prefix pattern and possible national number lengths."""
+def _calling_code_rules(lead: str) -> tuple[int, re.Pattern[str] | None, frozenset[int]] | None:
+    """For the first three digits after "+": the calling code's length, national prefix
+    pattern and possible national number lengths, or None when phonenumbers must decide."""
     import phonenumbers
     from phonenumbers import PhoneMetadata, PhoneNumber
 
+    # The shortest leading digits that are a known calling code, as phonenumbers reads them.
+    size = next(
+        (n for n in (1, 2, 3) if int(lead[:n]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE), 0
+    )
+    if lead.startswith("0") or not size:
+        return None
+    code = int(lead[:size])
     region = phonenumbers.region_code_for_country_code(code)
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
     if metadata is None:
@@ -107,7 +119,7 @@ def _calling_code_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[in
             PhoneNumber(country_code=code, national_number=int("1" * length))
         )
     )
-    return (re.compile(prefix) if prefix else None), lengths
+    return size, (re.compile(prefix) if prefix else None), lengths
 
 
 def _international_phone_possible(value: str) -> bool | None:
@@ -117,16 +129,10 @@ def _international_phone_possible(value: str) -> bool | None:
     digits = value[1:].translate(_PHONE_SEPARATORS)
     if len(digits) < _PHONE_MIN_AFTER_IDD:
         return False
-    codes = _calling_codes()
-    for size in (1, 2, 3):
-        if digits[:size] in codes:
-            break
-    else:
-        return None
-    rules = _calling_code_rules(int(digits[:size]))
+    rules = _calling_code_rules(digits[:3])
     if rules is None:
         return None
-    prefix, lengths = rules
+    size, prefix, lengths = rules
     national = digits[size:]
     if len(national) >= _PHONE_NSN_LENGTHS.start and prefix is not None and prefix.match(national):
         return None
@@ -271,13 +277,17 @@ class Validator:
     def _email(name: str, value: str) -> FieldError | None:
         if _plain_email_ok(value):
             return None
-        from email_validator import EmailNotValidError, validate_email
+        # email-validator rejects every string without an @-sign.
+        if "@" in value:
+            from email_validator import EmailNotValidError, validate_email
 
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError:
-            return FieldError(name, "invalid_email", f"{name} '{value}' is not a valid address")
-        return None
+            try:
+                validate_email(value, check_deliverability=False)
+            except EmailNotValidError:
+                pass
+            else:
+                return None
+        return FieldError(name, "invalid_email", f"{name} '{value}' is not a valid address")
 
     def _phone(self, name: str, value: str) -> FieldError | None:
         possible = _international_phone_possible(value)
