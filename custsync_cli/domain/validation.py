@@ -230,18 +230,14 @@ class Validator:
     def _required(
         self, kind: OperationType, changes: Values, current: Values | None
     ) -> list[FieldError]:
-        def value_of(name: str) -> str | None:
-            if name in changes:
-                return changes[name]
-            return current.get(name) if current else None
-
+        merged = {**current, **changes} if current else changes
         needed: tuple[str, ...]
         if kind is OperationType.CREATE_ADDRESS:
             needed = ("address_id", *ADDRESS_REQUIRED_ON_CREATE)
         elif kind is OperationType.UPDATE_ADDRESS:
             needed = ("address_id",)
         else:
-            kind_value = value_of("type")
+            kind_value = merged.get("type")
             if kind_value is None or not kind_value.strip():
                 needed = ("type",)
             elif kind_value == "person":
@@ -257,7 +253,7 @@ class Validator:
                 needed = tuple(dict.fromkeys(needed + attributes))
         errors: list[FieldError] = []
         for name in needed:
-            value = value_of(name)
+            value = merged.get(name)
             if value is None or not value.strip():
                 errors.append(FieldError(name, "required", f"{name} is missing"))
         return errors
