@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from custsync_cli import faults
@@ -35,8 +34,7 @@ CREATE TABLE IF NOT EXISTS customer (
 """
 
 
-@dataclass(frozen=True)
-class OutboxRow:
+class OutboxRow(NamedTuple):
     replication_counter: int
     async_account: Any
     operation: Any
@@ -149,7 +147,7 @@ class ChannelReader:
             raise ChannelError(
                 f"channel {self.channel.name}: cannot read the outbox: {exc}"
             ) from None
-        return [OutboxRow(*row) for row in rows]
+        return list(map(OutboxRow._make, rows))
 
 
 def write_customers(channel: ChannelConfig, records: list[tuple[str, str, str, str]]) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any
 
 from custsync_cli import faults
@@ -12,7 +12,7 @@ from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import ChannelError
 from custsync_cli.jobs.channel import write_customers
 from custsync_cli.jobs.context import JobContext
-from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details, canonical_json
 from custsync_cli.store.database import utc_now
 from custsync_cli.store.hq import customer_records
 
@@ -78,21 +78,12 @@ def distribute(
                 "UPDATE operations SET distributed_at = ?, updated_at = ? WHERE id = ?",
                 [(now, now, row[0]) for row in done],
             )
-            append_events(
-                conn,
-                [
-                    AuditEvent(
-                        action="distributed",
-                        actor=ctx.actor,
-                        at=now,
-                        operation_id=row[0],
-                        customer_account=row[3],
-                        channel=row[1],
-                        details={"customer_account": row[3]},
-                    )
-                    for row in done
-                ],
-            )
+            actor = ctx.actor
+            events: list[EncodedEvent] = [
+                (now, actor, "distributed", row[0], row[3], row[1], distributed_details(row[3]))
+                for row in done
+            ]
+            append_encoded(conn, events)
             faults.point("distribute.before_commit")
         faults.point("distribute.after_commit")
         result.distributed += len(done)
@@ -101,4 +92,11 @@ def distribute(
 
 
 def _record_json(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_json(record)
+
+
+def distributed_details(account: Any) -> str:
+    """``canonical_details`` of a distributed event, written out directly for a text account."""
+    if account.__class__ is str:
+        return '{"customer_account":' + encode_basestring(account) + "}"
+    return canonical_details({"customer_account": account})

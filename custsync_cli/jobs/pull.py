@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from custsync_cli import faults
@@ -13,10 +15,12 @@ from custsync_cli.domain.models import FieldError, OperationType, Status, summar
 from custsync_cli.errors import ChannelError
 from custsync_cli.jobs.channel import ChannelReader, OutboxRow
 from custsync_cli.jobs.context import JobContext
-from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details
 from custsync_cli.store.database import utc_now
 
 KNOWN_OPERATIONS = frozenset(kind.value for kind in OperationType)
+PENDING: str = Status.PENDING.value
+FAILED: str = Status.FAILED.value
 
 
 @dataclass
@@ -46,12 +50,33 @@ class ParsedRow:
 ADDRESS_OPERATIONS = frozenset({"create_address", "update_address"})
 
 
+# Already UTC (``Z``, a zero offset or none) with the fields in range, so the normal form is the
+# first 19 characters; ``fromisoformat`` still decides validity (month lengths, leap years).
+# Years before 1000 take the general path: ``strftime("%Y")`` does not pad them.
+_UTC_SHAPE = re.compile(
+    r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-]00:00)?"
+)
+_fromisoformat = datetime.fromisoformat
+
+
 def normalize_timestamp(value: Any) -> str | None:
     """ISO 8601 (any offset; naive means UTC) as ``YYYY-MM-DDTHH:MM:SSZ``, or None if invalid."""
     if not isinstance(value, str):
         return None
+    text = value.strip()
+    if _UTC_SHAPE.fullmatch(text) is None:
+        return _normalize_any(text)
     try:
-        moment = datetime.fromisoformat(value.strip())
+        _fromisoformat(text)
+    except ValueError:
+        return None
+    return text[:19] + "Z"
+
+
+def _normalize_any(text: str) -> str | None:
+    try:
+        moment = _fromisoformat(text)
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -86,6 +111,9 @@ def parse_row(row: OutboxRow, pulled_at: str) -> ParsedRow:
     try:
         raw = decode_channel_fields(row.fields if isinstance(row.fields, str) else "")
         for name, value in raw.items():
+            if value.__class__ is str:
+                values[name] = value
+                continue
             try:
                 values[str(name)] = to_text(value)
             except ValueNotScalar as exc:
@@ -180,15 +208,16 @@ def _store_batch(
     operations: list[tuple[Any, ...]] = []
     values: list[tuple[Any, ...]] = []
     errors: list[tuple[Any, ...]] = []
-    events: list[AuditEvent] = []
+    events: list[EncodedEvent] = []
+    actor = ctx.actor
     malformed = 0
     for row in parsed:
         if row.counter in already:
             continue
         op_id = next_id
         next_id += 1
-        status = Status.FAILED if row.errors else Status.PENDING
-        malformed += bool(row.errors)
+        row_errors = row.errors
+        status = FAILED if row_errors else PENDING
         operations.append(
             (
                 op_id,
@@ -197,33 +226,20 @@ def _store_batch(
                 row.operation,
                 row.async_account,
                 row.address_id,
-                status.value,
+                status,
                 row.timestamp,
                 row.created_by,
                 pulled_at,
                 pulled_at,
-                summarize_errors(row.errors),
+                summarize_errors(row_errors) if row_errors else None,
             )
         )
-        values.extend((op_id, name, value, value) for name, value in row.values.items())
-        errors.extend((op_id, e.field, e.code, e.message) for e in row.errors)
-        details: dict[str, Any] = {
-            "replication_counter": row.counter,
-            "operation": row.operation,
-            "fields": sorted(row.values),
-            "status": status.value,
-        }
-        if row.errors:
-            details["errors"] = [e.as_dict() for e in row.errors]
+        values.extend([(op_id, name, value, value) for name, value in row.values.items()])
+        if row_errors:
+            malformed += 1
+            errors.extend([(op_id, e.field, e.code, e.message) for e in row_errors])
         events.append(
-            AuditEvent(
-                action="pulled",
-                actor=ctx.actor,
-                at=pulled_at,
-                operation_id=op_id,
-                channel=channel,
-                details=details,
-            )
+            (pulled_at, actor, "pulled", op_id, None, channel, pulled_details(row, status))
         )
     conn.executemany(
         "INSERT INTO operations (id, channel, replication_counter, operation, async_account,"
@@ -240,5 +256,30 @@ def _store_batch(
         "INSERT INTO operation_errors (operation_id, field, code, message) VALUES (?, ?, ?, ?)",
         errors,
     )
-    append_events(conn, events)
+    append_encoded(conn, events)
     return len(operations), malformed
+
+
+def pulled_details(row: ParsedRow, status: str) -> str:
+    """``canonical_details`` of a pulled event, written out directly when the row has no errors."""
+    if row.errors:
+        return canonical_details(
+            {
+                "replication_counter": row.counter,
+                "operation": row.operation,
+                "fields": sorted(row.values),
+                "status": status,
+                "errors": [e.as_dict() for e in row.errors],
+            }
+        )
+    return (
+        '{"fields":['
+        + ",".join(map(encode_basestring, sorted(row.values)))
+        + '],"operation":'
+        + encode_basestring(row.operation)
+        + ',"replication_counter":'
+        + str(row.counter)
+        + ',"status":'
+        + encode_basestring(status)
+        + "}"
+    )

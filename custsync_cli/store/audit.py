@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from json import encoder as _json_encoder
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+_sha256 = hashlib.sha256
 
 
 @dataclass
@@ -24,13 +27,59 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# (at, actor, action, operation_id, customer_account, channel, details_json)
+EncodedEvent = tuple[str, str, str, int | None, str | None, str | None, str]
+
 # Built once: json.dumps with non-default options would build a new encoder on every call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+def _reusable(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode`` without building the C encoder on every call.
+
+    ``JSONEncoder.encode`` makes a fresh C encoder with exactly these arguments for each
+    call; making it once gives the same text. The circular-reference markers are cleared
+    after a failure so a later call starts clean.
+    """
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None or encoder.ensure_ascii:
+        return encoder.encode
+    markers: dict[int, Any] = {}
+    encode = make(
+        markers,
+        encoder.default,
+        _json_encoder.encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+    join = "".join
+
+    def run(value: Any) -> str:
+        try:
+            return join(encode(value, 0))
+        except BaseException:
+            markers.clear()
+            raise
+
+    return run
+
+
+_canonical_encode = _reusable(_CANONICAL)
+_compact_encode = _reusable(_COMPACT)
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 as is: what ``json.dumps`` gives with those options."""
+    return _canonical_encode(value)
+
+
 def canonical_details(details: dict[str, Any]) -> str:
-    return _CANONICAL.encode(details)
+    return _canonical_encode(details)
 
 
 def event_hash(
@@ -45,10 +94,10 @@ def event_hash(
     details_json: str,
 ) -> str:
     """SHA-256 over the previous hash and a canonical JSON form of the event."""
-    body = _COMPACT.encode(
+    body = _compact_encode(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
     )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    return _sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
@@ -60,31 +109,42 @@ def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
 
 def append_events(conn: sqlite3.Connection, events: list[AuditEvent]) -> tuple[int, str]:
     """Chain and insert ``events``; call inside the transaction that makes the changes."""
-    last_id, prev = chain_head(conn)
-    rows = []
-    for event in events:
-        last_id += 1
-        details_json = canonical_details(event.details)
-        digest = event_hash(
-            prev,
-            last_id,
-            event.at,
-            event.actor,
-            event.action,
-            event.operation_id,
-            event.customer_account,
-            event.channel,
-            details_json,
-        )
-        rows.append(
+    return append_encoded(
+        conn,
+        [
             (
-                last_id,
                 event.at,
                 event.actor,
                 event.action,
                 event.operation_id,
                 event.customer_account,
                 event.channel,
+                canonical_details(event.details),
+            )
+            for event in events
+        ],
+    )
+
+
+def append_encoded(conn: sqlite3.Connection, events: Iterable[EncodedEvent]) -> tuple[int, str]:
+    """``append_events`` for events whose details are already ``canonical_details`` text."""
+    last_id, prev = chain_head(conn)
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for at, actor, action, operation_id, customer_account, channel, details_json in events:
+        last_id += 1
+        digest = event_hash(
+            prev, last_id, at, actor, action, operation_id, customer_account, channel, details_json
+        )
+        append(
+            (
+                last_id,
+                at,
+                actor,
+                action,
+                operation_id,
+                customer_account,
+                channel,
                 details_json,
                 prev,
                 digest,
