@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 
 class OperationType(StrEnum):
@@ -69,26 +68,6 @@ class Operation:
     blocked_by: int | None
     version: int
     values: dict[str, str | None] = field(default_factory=dict)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any], values: dict[str, str | None]) -> Operation:
-        return cls(
-            id=row["id"],
-            channel=row["channel"],
-            replication_counter=row["replication_counter"],
-            operation=row["operation"],
-            async_account=row["async_account"],
-            address_id=row["address_id"],
-            customer_account=row["customer_account"],
-            status=row["status"],
-            timestamp=row["timestamp"],
-            created_by=row["created_by"],
-            attempts=row["attempts"],
-            last_error=row["last_error"],
-            blocked_by=row["blocked_by"],
-            version=row["version"],
-            values=values,
-        )
 
     @property
     def kind(self) -> OperationType | None:

@@ -15,6 +15,7 @@ from custsync_cli.domain.models import (
     summarize_errors,
 )
 from custsync_cli.jobs.context import JobContext
+from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.database import utc_now
@@ -64,11 +65,12 @@ def sync(
                 scope.difference_update(ids)
             if not ids:
                 break
-            batch = _Batch(ctx, conn, result, scope, force)
+            operations = [op for op in load_operations(conn, ids) if op.status == Status.PENDING]
+            batch = _Batch(ctx, conn, result, scope, force, operations)
             batch.with_errors = ids_with_errors(conn, ids)
-            for operation in load_operations(conn, ids):
-                if operation.status == Status.PENDING:
-                    batch.process(operation)
+            for operation in operations:
+                batch.process(operation)
+            batch.flush()
             append_events(conn, batch.events)
             faults.point("sync.before_commit")
         faults.point("sync.after_commit")
@@ -86,6 +88,7 @@ class _Batch:
         result: SyncResult,
         scope: set[int] | None,
         force: frozenset[int],
+        operations: list[Operation],
     ) -> None:
         self.ctx = ctx
         self.conn = conn
@@ -95,6 +98,12 @@ class _Batch:
         self.now = utc_now()
         self.events: list[AuditEvent] = []
         self.with_errors: set[int] = set()
+        self.view = BatchView(conn, operations, ctx.config.sequence.name)
+        self.deferred = DeferredWrites(conn)
+
+    def flush(self) -> None:
+        self.deferred.flush()
+        self.view.flush()
 
     def outcome(self, op: Operation, status: Status) -> None:
         if self.result.track_outcomes:
@@ -125,7 +134,7 @@ class _Batch:
         if kind is None:
             self.fail(op, validator.check(None, op.operation, op.values, None))
             return
-        customer = hq.customer_by_async(self.conn, op.async_account)
+        customer = self.view.customer(op.async_account)
         if kind is OperationType.CREATE_CUSTOMER:
             self.create_customer(op, customer)
             return
@@ -166,7 +175,7 @@ class _Batch:
         for name in conflicts:
             changes.pop(name, None)
         if kind is OperationType.UPDATE_CUSTOMER:
-            hq.update_customer(self.conn, customer, changes, self.now)
+            self.view.update_customer(customer, changes, self.now)
         else:
             hq.upsert_address(
                 self.conn,
@@ -180,6 +189,8 @@ class _Batch:
 
     def create_customer(self, op: Operation, customer: dict[str, Any] | None) -> None:
         if customer is not None:
+            # Recorded whether or not the create that made the customer was in this batch.
+            op.customer_account = op.customer_account or str(customer["account"])
             self.fail(
                 op,
                 [
@@ -201,7 +212,7 @@ class _Batch:
             return
         sequence = self.ctx.config.sequence
         try:
-            account = hq.draw_account(self.conn, sequence.name)
+            account = self.view.numbers.draw()
         except hq.SequenceExhausted:
             last = f"{sequence.prefix}{sequence.last:0{sequence.width}d}"
             self.fail(
@@ -216,18 +227,13 @@ class _Batch:
                 ],
             )
             return
-        hq.insert_customer(
-            self.conn, account, op.async_account, op.channel, op.values, op.id, self.now
-        )
-        self.conn.execute(
-            "UPDATE operations SET customer_account = ? WHERE async_account = ?"
-            " AND customer_account IS NULL",
-            (account, op.async_account),
-        )
+        self.view.insert_customer(account, op.async_account, op.channel, op.values, op.id, self.now)
+        self.deferred.owner_accounts.append((account, op.async_account))
         self.succeed(op, account, {})
 
     def wait_or_fail(self, op: Operation, create_kind: str, address_id: str | None) -> None:
         """Block behind the create this operation needs, or fail if there is none to wait for."""
+        self.deferred.flush()
         found = find_dependency(self.conn, op, create_kind, address_id)
         if isinstance(found, FieldError):
             self.fail(op, [found])
@@ -243,6 +249,7 @@ class _Batch:
             (waits_for, message, op.customer_account, self.now, op.id),
         )
         self.clear_errors(op)
+        self.view.waiting.setdefault(waits_for, []).append(op.id)
         self.result.blocked += 1
         self.outcome(op, Status.BLOCKED)
         self.event(op, "blocked", waits_for=waits_for)
@@ -251,7 +258,7 @@ class _Batch:
         email = op.values.get("email")
         if not email:
             return []
-        owner = hq.email_owner(self.conn, email, account)
+        owner = self.view.email_owner(email, account)
         if owner is None:
             return []
         error = FieldError(
@@ -267,13 +274,13 @@ class _Batch:
     def record_old_values(self, op: Operation, current: hq.Values | None) -> None:
         if not current:
             return
-        self.conn.executemany(
-            "UPDATE operation_fields SET old_value = ? WHERE operation_id = ? AND name = ?",
-            [(current.get(name), op.id, name) for name in op.values],
-        )
+        self.deferred.old_values.extend((current.get(name), op.id, name) for name in op.values)
 
     def stale_fields(self, op: Operation) -> dict[str, int]:
         """Fields that a later, already synced operation of the same customer changed."""
+        if not self.view.may_have_later_sync(op):
+            return {}
+        self.deferred.flush()
         kinds = ADDRESS_KINDS if op.kind and op.kind.is_address else CUSTOMER_KINDS
         rows = self.conn.execute(
             "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
@@ -294,7 +301,7 @@ class _Batch:
             " updated_at = ?, version = version + 1 WHERE id = ?",
             (summarize_errors(errors), op.customer_account, self.now, op.id),
         )
-        replace_errors(self.conn, op.id, errors)
+        replace_errors(self.conn, op.id, errors, had_errors=op.id in self.with_errors)
         self.with_errors.add(op.id)
         self.result.failed += 1
         self.outcome(op, Status.FAILED)
@@ -302,12 +309,11 @@ class _Batch:
 
     def succeed(self, op: Operation, account: str, conflicts: dict[str, int]) -> None:
         op.customer_account = account
-        self.conn.execute(
-            "UPDATE operations SET status = 'synced', customer_account = ?, synced_at = ?,"
-            f" last_error = NULL,{_unblock(op)} attempts = attempts + 1, updated_at = ?,"
-            " version = version + 1 WHERE id = ?",
-            (account, self.now, self.now, op.id),
+        synced = (
+            self.deferred.synced_unblocked if op.blocked_by is not None else self.deferred.synced
         )
+        synced.append((account, self.now, self.now, op.id))
+        self.view.note_synced(op)
         self.clear_errors(op)
         conflict_list = [
             {"field": name, "kept_from_operation": by} for name, by in conflicts.items()
@@ -328,12 +334,7 @@ class _Batch:
             self.release(op)
 
     def release(self, op: Operation) -> None:
-        released = [
-            row[0]
-            for row in self.conn.execute(
-                "SELECT id FROM operations WHERE blocked_by = ? AND status = 'blocked'", (op.id,)
-            )
-        ]
+        released = sorted(self.view.waiting.pop(op.id, ()))
         if not released:
             return
         self.conn.executemany(

@@ -69,22 +69,51 @@ def ensure_sequence(conn: sqlite3.Connection, sequence: SequenceConfig) -> None:
     )
 
 
-def draw_account(conn: sqlite3.Connection, name: str) -> str:
-    row = conn.execute(
-        "SELECT prefix, width, next_value, last_value FROM number_sequences WHERE name = ?",
-        (name,),
-    ).fetchone()
-    prefix, width, next_value, last_value = row
-    if next_value > last_value:
-        raise SequenceExhausted(name)
-    conn.execute("UPDATE number_sequences SET next_value = next_value + 1 WHERE name = ?", (name,))
-    return f"{prefix}{next_value:0{width}d}"
+class AccountNumbers:
+    """Hands out account numbers from a sequence, reading its row once and writing it once."""
+
+    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
+        self.conn = conn
+        self.name = name
+        self._row: list[Any] | None = None
+
+    def draw(self) -> str:
+        if self._row is None:
+            self._row = list(
+                self.conn.execute(
+                    "SELECT prefix, width, next_value, last_value FROM number_sequences"
+                    " WHERE name = ?",
+                    (self.name,),
+                ).fetchone()
+            )
+        prefix, width, next_value, last_value = self._row
+        if next_value > last_value:
+            raise SequenceExhausted(self.name)
+        self._row[2] = next_value + 1
+        return f"{prefix}{next_value:0{width}d}"
+
+    def save(self) -> None:
+        """Record the numbers drawn; call in the transaction that uses them."""
+        if self._row is not None:
+            self.conn.execute(
+                "UPDATE number_sequences SET next_value = ? WHERE name = ?",
+                (self._row[2], self.name),
+            )
 
 
 def _split(values: Values) -> tuple[Values, Values]:
     builtin = {k: v for k, v in values.items() if k in CUSTOMER_COLUMNS}
     attributes = {k: v for k, v in values.items() if k not in CUSTOMER_COLUMNS}
     return builtin, attributes
+
+
+def customer_row(account: str, async_account: str, channel: str, values: Values) -> dict[str, Any]:
+    """The row ``customer_by_async`` returns for a customer just inserted with ``values``."""
+    builtin, attributes = _split(values)
+    row: dict[str, Any] = {"account": account, "async_account": async_account, "channel": channel}
+    row.update({name: builtin.get(name) for name in CUSTOMER_COLUMNS})
+    row["attributes"] = json.dumps(attributes, sort_keys=True)
+    return row
 
 
 def insert_customer(
@@ -95,32 +124,39 @@ def insert_customer(
     values: Values,
     operation_id: int,
     now: str,
-) -> None:
+) -> int:
+    """Insert the customer; return its rowid."""
     builtin, attributes = _split(values)
     columns = ["account", "async_account", "channel", *builtin, "attributes"]
     columns += ["created_at", "updated_at", "created_by_operation"]
     params: list[Any] = [account, async_account, channel, *builtin.values()]
     params += [json.dumps(attributes, sort_keys=True), now, now, operation_id]
-    conn.execute(
+    cursor = conn.execute(
         f"INSERT INTO customers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         params,
     )
+    return int(cursor.lastrowid or 0)
 
 
 def update_customer(
     conn: sqlite3.Connection, customer: dict[str, Any], changes: Values, now: str
 ) -> None:
+    """Apply ``changes``; ``customer`` (a ``customer_by_async`` row) is updated to match."""
     builtin, attributes = _split(changes)
     assignments = [f"{name} = ?" for name in builtin]
     params: list[Any] = list(builtin.values())
+    merged_attributes = customer["attributes"]
     if attributes:
         merged = json.loads(customer["attributes"] or "{}")
         merged.update(attributes)
+        merged_attributes = json.dumps(merged, sort_keys=True)
         assignments.append("attributes = ?")
-        params.append(json.dumps(merged, sort_keys=True))
+        params.append(merged_attributes)
     assignments.append("updated_at = ?")
     params += [now, customer["account"]]
     conn.execute(f"UPDATE customers SET {', '.join(assignments)} WHERE account = ?", params)
+    customer.update(builtin)
+    customer["attributes"] = merged_attributes
 
 
 def upsert_address(

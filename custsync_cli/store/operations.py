@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from custsync_cli.domain.models import FieldError, Operation
 
-OPERATION_COLUMNS = (
-    "id, channel, replication_counter, operation, async_account, address_id, customer_account,"
-    " status, timestamp, created_by, attempts, last_error, blocked_by, version"
-)
+# The columns of Operation's fields, in their order, so a row builds an Operation directly.
+OPERATION_COLUMNS = ", ".join(f.name for f in fields(Operation) if f.name != "values")
+
+# Well under SQLite's limit on bound parameters per statement, whatever the batch size.
+CHUNK = 900
 
 
 def _placeholders(count: int) -> str:
@@ -20,20 +22,28 @@ def _placeholders(count: int) -> str:
 
 def load_operations(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Operation]:
     """Operations by id, in id order, with their effective new values (dropped fields left out)."""
-    if not ids:
-        return []
-    marks = _placeholders(len(ids))
-    rows = conn.execute(
-        f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id IN ({marks}) ORDER BY id", list(ids)
-    ).fetchall()
-    values: dict[int, dict[str, str | None]] = {int(row["id"]): {} for row in rows}
-    for op_id, name, value in conn.execute(
-        f"SELECT operation_id, name, new_value FROM operation_fields"
-        f" WHERE operation_id IN ({marks}) AND dropped = 0",
-        list(ids),
-    ):
-        values[op_id][name] = value
-    return [Operation.from_row(dict(row), values[int(row["id"])]) for row in rows]
+    operations: list[Operation] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        marks = _placeholders(len(chunk))
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples: one Operation per row, no dict in between
+        rows = cursor.execute(
+            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id IN ({marks})", chunk
+        ).fetchall()
+        values: dict[int, dict[str, str | None]] = {row[0]: {} for row in rows}
+        for op_id, name, value in cursor.execute(
+            "SELECT operation_id, name, new_value FROM operation_fields"
+            f" WHERE operation_id IN ({marks}) AND dropped = 0",
+            chunk,
+        ):
+            values[op_id][name] = value
+        for row in rows:
+            operation = Operation(*row)
+            operation.values = values[row[0]]
+            operations.append(operation)
+    operations.sort(key=lambda op: op.id)
+    return operations
 
 
 def load_operation(conn: sqlite3.Connection, op_id: int) -> Operation | None:
@@ -64,21 +74,27 @@ def operation_errors(conn: sqlite3.Connection, op_id: int) -> list[FieldError]:
 
 
 def ids_with_errors(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
-    """Which of ``ids`` have recorded errors (one query for a batch instead of one each)."""
-    if not ids:
-        return set()
-    return {
-        int(row[0])
-        for row in conn.execute(
-            "SELECT DISTINCT operation_id FROM operation_errors"
-            f" WHERE operation_id IN ({_placeholders(len(ids))})",
-            list(ids),
+    """Which of ``ids`` have recorded errors (one query per chunk instead of one each)."""
+    found: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        found.update(
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT operation_id FROM operation_errors"
+                f" WHERE operation_id IN ({_placeholders(len(chunk))})",
+                chunk,
+            )
         )
-    }
+    return found
 
 
-def replace_errors(conn: sqlite3.Connection, op_id: int, errors: list[FieldError]) -> None:
-    conn.execute("DELETE FROM operation_errors WHERE operation_id = ?", (op_id,))
+def replace_errors(
+    conn: sqlite3.Connection, op_id: int, errors: list[FieldError], *, had_errors: bool = True
+) -> None:
+    """Make ``errors`` the operation's recorded errors (``had_errors=False`` skips the delete)."""
+    if had_errors:
+        conn.execute("DELETE FROM operation_errors WHERE operation_id = ?", (op_id,))
     if errors:
         conn.executemany(
             "INSERT INTO operation_errors (operation_id, field, code, message) VALUES (?, ?, ?, ?)",

@@ -1,0 +1,203 @@
+"""What one sync batch reads from HQ, loaded in a few queries, and the writes it defers."""
+
+from __future__ import annotations
+
+import sqlite3
+import string
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from custsync_cli.domain.models import Operation
+from custsync_cli.store import hq
+
+# Well under SQLite's limit on bound parameters per statement.
+_CHUNK = 900
+# SQLite's NOCASE folds ASCII letters only; so does this.
+_NOCASE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def fold_nocase(text: str) -> str:
+    return text.translate(_NOCASE)
+
+
+class BatchView:
+    """The customers, email owners, blocked dependants and account numbers a batch needs.
+
+    Loaded up front with one query per kind instead of several per operation, then kept in
+    step with every change the batch makes, so each answer equals what a query would give
+    at that moment inside the batch's transaction.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, operations: Sequence[Operation], sequence: str
+    ) -> None:
+        self.conn = conn
+        accounts = list(dict.fromkeys(op.async_account for op in operations))
+        self.customers: dict[str, dict[str, Any]] = {}
+        self._rowids: dict[str, int] = {}
+        self._load_customers(accounts)
+        emails = {fold_nocase(e) for op in operations if (e := op.values.get("email"))}
+        self._email_owners: dict[str, list[tuple[int, str]]] = {e: [] for e in emails}
+        self._load_email_owners(sorted(emails))
+        self._latest_synced: dict[str, tuple[str, int]] = {}
+        self._load_latest_synced(accounts)
+        self.waiting: dict[int, list[int]] = {}
+        self._load_waiting([op.id for op in operations])
+        self.numbers = hq.AccountNumbers(conn, sequence)
+
+    # Loading ------------------------------------------------------------------------------
+
+    def _load_customers(self, accounts: list[str]) -> None:
+        for chunk in _chunks(accounts):
+            for row in self.conn.execute(
+                f"SELECT rowid, {hq.CUSTOMER_SELECT} FROM customers"
+                f" WHERE async_account IN ({_marks(len(chunk))})",
+                chunk,
+            ):
+                customer = dict(row)
+                self._rowids[customer["account"]] = customer.pop("rowid")
+                self.customers[customer["async_account"]] = customer
+
+    def _load_email_owners(self, emails: list[str]) -> None:
+        for chunk in _chunks(emails):
+            for rowid, email, account in self.conn.execute(
+                "SELECT rowid, email, account FROM customers"
+                f" WHERE email COLLATE NOCASE IN ({_marks(len(chunk))})",
+                chunk,
+            ):
+                self._email_owners[fold_nocase(email)].append((rowid, account))
+        for owners in self._email_owners.values():
+            owners.sort()
+
+    def _load_latest_synced(self, accounts: list[str]) -> None:
+        latest = self._latest_synced
+        for chunk in _chunks(accounts):
+            for account, timestamp, op_id in self.conn.execute(
+                # +status keeps the planner on the async_account index.
+                "SELECT async_account, timestamp, id FROM operations"
+                f" WHERE async_account IN ({_marks(len(chunk))}) AND +status = 'synced'",
+                chunk,
+            ):
+                if (timestamp, op_id) > latest.get(account, ("", 0)):
+                    latest[account] = (timestamp, op_id)
+
+    def _load_waiting(self, ids: list[int]) -> None:
+        for chunk in _chunks(ids):
+            for op_id, blocked_by in self.conn.execute(
+                "SELECT id, blocked_by FROM operations"
+                f" WHERE blocked_by IN ({_marks(len(chunk))}) AND +status = 'blocked'",
+                chunk,
+            ):
+                self.waiting.setdefault(blocked_by, []).append(op_id)
+
+    # Customers ----------------------------------------------------------------------------
+
+    def customer(self, async_account: str) -> dict[str, Any] | None:
+        return self.customers.get(async_account)
+
+    def insert_customer(
+        self,
+        account: str,
+        async_account: str,
+        channel: str,
+        values: hq.Values,
+        operation_id: int,
+        now: str,
+    ) -> None:
+        rowid = hq.insert_customer(
+            self.conn, account, async_account, channel, values, operation_id, now
+        )
+        customer = hq.customer_row(account, async_account, channel, values)
+        self.customers[async_account] = customer
+        self._rowids[account] = rowid
+        self._move_email(account, None, customer["email"])
+
+    def update_customer(self, customer: dict[str, Any], changes: hq.Values, now: str) -> None:
+        old_email = customer["email"]
+        hq.update_customer(self.conn, customer, changes, now)
+        self._move_email(customer["account"], old_email, customer["email"])
+
+    # Email owners ---------------------------------------------------------------------------
+
+    def email_owner(self, email: str, except_account: str | None) -> str | None:
+        """The first other customer with ``email`` (any case), in the email index's order."""
+        owners = self._email_owners.get(fold_nocase(email))
+        if owners is None:
+            return hq.email_owner(self.conn, email, except_account)
+        return next((account for _, account in owners if account != except_account), None)
+
+    def _move_email(self, account: str, old: str | None, new: str | None) -> None:
+        if old == new:
+            return
+        entry = (self._rowids[account], account)
+        owners = self._email_owners.get(fold_nocase(old)) if old is not None else None
+        if owners and entry in owners:
+            owners.remove(entry)
+        if new is not None and (owners := self._email_owners.get(fold_nocase(new))) is not None:
+            owners.append(entry)
+            owners.sort()
+
+    # Stale fields ---------------------------------------------------------------------------
+
+    def may_have_later_sync(self, op: Operation) -> bool:
+        """False when no synced operation of the customer is later than ``op``."""
+        latest = self._latest_synced.get(op.async_account)
+        return latest is not None and latest > (op.timestamp, op.id)
+
+    def note_synced(self, op: Operation) -> None:
+        if (op.timestamp, op.id) > self._latest_synced.get(op.async_account, ("", 0)):
+            self._latest_synced[op.async_account] = (op.timestamp, op.id)
+
+    def flush(self) -> None:
+        self.numbers.save()
+
+
+class DeferredWrites:
+    """Row updates no later read in the batch depends on, written with one statement each."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.synced: list[tuple[Any, ...]] = []
+        self.synced_unblocked: list[tuple[Any, ...]] = []
+        self.old_values: list[tuple[Any, ...]] = []
+        self.owner_accounts: list[tuple[str, str]] = []
+
+    def flush(self) -> None:
+        """Write what is waiting; call before reading operations' statuses or at batch end."""
+        self._many(
+            "UPDATE operations SET status = 'synced', customer_account = ?, synced_at = ?,"
+            " last_error = NULL, attempts = attempts + 1, updated_at = ?,"
+            " version = version + 1 WHERE id = ?",
+            self.synced,
+        )
+        self._many(
+            # Writing a foreign-key column makes SQLite rewrite every index of the row, so
+            # blocked_by is only cleared where it is set.
+            "UPDATE operations SET status = 'synced', customer_account = ?, synced_at = ?,"
+            " last_error = NULL, blocked_by = NULL, attempts = attempts + 1, updated_at = ?,"
+            " version = version + 1 WHERE id = ?",
+            self.synced_unblocked,
+        )
+        self._many(
+            "UPDATE operation_fields SET old_value = ? WHERE operation_id = ? AND name = ?",
+            self.old_values,
+        )
+        self._many(
+            "UPDATE operations SET customer_account = ? WHERE async_account = ?"
+            " AND customer_account IS NULL",
+            self.owner_accounts,
+        )
+
+    def _many(self, sql: str, rows: list[Any]) -> None:
+        if rows:
+            self.conn.executemany(sql, rows)
+            rows.clear()
