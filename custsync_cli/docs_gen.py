@@ -28,9 +28,9 @@ def root_command() -> Any:
     """The click command tree behind ``custsync``."""
     import typer
 
-    from custsync_cli.cli import app
+    from custsync_cli.cli.typer_app import make_app
 
-    return typer.main.get_command(app)
+    return typer.main.get_command(make_app())
 
 
 def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

@@ -1,96 +1,28 @@
-"""The `custsync` command: global options, command groups, errors turned into exit codes."""
+"""The `custsync` command: parse the command line, run it, turn every failure into an exit code.
+
+The Typer app (``app``, built in ``cli.typer_app``) is imported only when a command line needs it:
+``cli.fast`` runs ``--version`` and the plainest ``list`` and ``show`` lines without it.
+"""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
-from typing import Annotated
 
-import typer
-
-from custsync_cli import __version__
-from custsync_cli.cli import state
 from custsync_cli.errors import CustsyncError, ExitCode
 
-app = typer.Typer(
-    name="custsync",
-    help=(
-        "Audit and repair the asynchronous synchronization of customer operations between"
-        " sales channels and headquarters.\n\nExample: custsync demo"
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode="rich",
-)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing for --version
+if TYPE_CHECKING:
+    from typing import Any
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"custsync {__version__}")
-        raise typer.Exit()
+def __getattr__(name: str) -> Any:
+    # ``from custsync_cli.cli import app``: the app with every command, built on first use.
+    if name == "app":
+        from custsync_cli.cli.typer_app import make_app
 
-
-@app.callback()
-def global_options(
-    config: Annotated[
-        str | None,
-        typer.Option(
-            "--config",
-            envvar="CUSTSYNC_CONFIG",
-            help="Config file (default ./custsync.yaml).",
-            show_default=False,
-        ),
-    ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db", envvar="CUSTSYNC_DB", help="Audit store, overriding the config's 'store'."
-        ),
-    ] = None,
-    actor: Annotated[
-        str | None,
-        typer.Option(
-            "--actor",
-            envvar="CUSTSYNC_ACTOR",
-            help="Name recorded in the audit log (default: your login name).",
-        ),
-    ] = None,
-    no_color: Annotated[
-        bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Global options apply to every command."""
-    state.options.config = config
-    state.options.db = db
-    state.options.actor = actor
-    if no_color:
-        from custsync_cli.output.console import set_no_color
-
-        set_no_color(True)
-
-
-def _register() -> None:
-    # Registration order is the order of the help panels: Audit, Repair, Jobs, Setup.
-    from custsync_cli.cli import (
-        admin_cmds,
-        audit_cmds,
-        jobs_cmds,
-        repair_cmds,
-        setup_cmds,
-        status_cmds,
-    )
-
-    for module in (audit_cmds, repair_cmds, jobs_cmds, status_cmds, setup_cmds, admin_cmds):
-        module.register(app)
-
-
-_register()
+        return make_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
@@ -100,52 +32,84 @@ def main() -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the app and turn every failure into a one-line message and an exit code."""
-    import click
-    import typer.exceptions
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        code = _dispatch(args)
+        sys.stdout.flush()  # a reader that went away shows up here, not at exit
+    except SystemExit as exc:
+        # Typer answers a broken pipe with exit 1 before the handler below can see it.
+        if isinstance(exc.__context__, BrokenPipeError):
+            return _broken_pipe()
+        raise
+    except (Exception, KeyboardInterrupt) as exc:
+        failure = _failure(exc)
+        if failure is None:
+            raise
+        code = failure
+    return code
 
+
+def _dispatch(args: list[str]) -> int:
+    from custsync_cli.cli import fast
+
+    command = fast.parse(args)
+    if command is not None:
+        return command()
+    from custsync_cli.cli.typer_app import app_for
+
+    result = app_for(args)(args=args, prog_name="custsync", standalone_mode=False)
+    return result if isinstance(result, int) else ExitCode.OK
+
+
+def _loaded(module: str, name: str) -> tuple[type[BaseException], ...]:
+    # An exception can only come from a module that was imported; unimported ones are skipped,
+    # so handling Click's and Typer's exceptions never imports them.
+    found = getattr(sys.modules.get(module), name, None)
+    return (found,) if isinstance(found, type) and issubclass(found, BaseException) else ()
+
+
+def _broken_pipe() -> int:
+    # The reader (e.g. `| head`) has what it wanted: quiet success, and no error at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return ExitCode.OK
+
+
+def _failure(exc: BaseException) -> int | None:
+    """The exit code for ``exc`` after its message, or None to let it propagate."""
     from custsync_cli.output.console import error
 
-    # Recent Typer releases raise their own copy of Click's exceptions.
-    usage_errors: tuple[type[Exception], ...] = (click.ClickException,)
-    try:
-        from typer._click.exceptions import ClickException as TyperClickException
-
-        usage_errors += (TyperClickException,)
-    except ImportError:
-        pass
-
-    code: int = ExitCode.OK
-    try:
-        result = app(args=argv, prog_name="custsync", standalone_mode=False)
-        code = result if isinstance(result, int) else ExitCode.OK
-    except (click.exceptions.Exit, typer.exceptions.Exit) as exc:
-        code = exc.exit_code
-    except usage_errors as exc:
+    # Typer 0.29 raises its own copies of Click's exceptions; older releases raise Click's.
+    exits = _loaded("click.exceptions", "Exit") + _loaded("typer.exceptions", "Exit")
+    usage_errors = _loaded("click.exceptions", "ClickException") + _loaded(
+        "typer._click.exceptions", "ClickException"
+    )
+    aborts = _loaded("click.exceptions", "Abort") + _loaded("typer.exceptions", "Abort")
+    sqlite_errors = _loaded("sqlite3", "Error")
+    if isinstance(exc, exits):
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    if isinstance(exc, usage_errors):
         exc.show()  # type: ignore[attr-defined]
         exit_code = int(exc.exit_code)  # type: ignore[attr-defined]
-        code = ExitCode.USAGE if exit_code == 2 else exit_code
-    except (click.exceptions.Abort, typer.exceptions.Abort):
+        return ExitCode.USAGE if exit_code == 2 else exit_code
+    if isinstance(exc, aborts):
         error("aborted")
-        code = ExitCode.INTERRUPTED
-    except CustsyncError as exc:
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, CustsyncError):
         error(exc.message)
-        code = exc.exit_code
-    except KeyboardInterrupt:
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
         error("interrupted")
-        code = ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = ExitCode.OK
-    except sqlite3.Error as exc:
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, BrokenPipeError):
+        return _broken_pipe()
+    if isinstance(exc, sqlite_errors):
         error(f"database error: {exc}")
-        code = ExitCode.ERROR
-    except OSError as exc:
+        return ExitCode.ERROR
+    if isinstance(exc, OSError):
         error(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
-        code = ExitCode.ERROR
-    except Exception as exc:
-        if os.environ.get("CUSTSYNC_DEBUG"):
-            raise
-        error(f"internal error: {type(exc).__name__}: {exc} (set CUSTSYNC_DEBUG=1 for details)")
-        code = ExitCode.ERROR
-    return code
+        return ExitCode.ERROR
+    if os.environ.get("CUSTSYNC_DEBUG"):
+        return None
+    error(f"internal error: {type(exc).__name__}: {exc} (set CUSTSYNC_DEBUG=1 for details)")
+    return ExitCode.ERROR

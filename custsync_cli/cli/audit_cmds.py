@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from custsync_cli.cli import state
+from custsync_cli.cli import read, state
 from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
+from custsync_cli.cli.read import DetailFormat, catalogue_of
 from custsync_cli.output.render import OutputFormat
 
-if TYPE_CHECKING:
-    from custsync_cli.config import Config
-    from custsync_cli.domain.fields import Catalogue
-
 PANEL = "Audit"
-SHORT_ERROR = 60
-LIST_COLUMNS = (
-    ("id", "id"),
-    ("channel", "channel"),
-    ("customer_account", "customer account"),
-    ("async_account", "async customer account"),
-    ("timestamp", "timestamp"),
-    ("status", "status"),
-    ("operation", "operation"),
-    ("last_error", "last error"),
-)
 AUDIT_COLUMNS = (
     ("id", "event"),
     ("at", "at (UTC)"),
@@ -40,49 +25,24 @@ AUDIT_COLUMNS = (
 )
 
 
-class DetailFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-customer_app = typer.Typer(
-    help="The HQ customer master, one customer at a time.\n\n"
-    "Example: custsync customer show C000123",
-    no_args_is_help=True,
-)
-audit_app = typer.Typer(invoke_without_command=True)
-
-
 def register(app: typer.Typer) -> None:
     app.command("list", rich_help_panel=PANEL)(list_operations)
     app.command("show", rich_help_panel=PANEL)(show_operation)
+    customer_app = typer.Typer(
+        help="The HQ customer master, one customer at a time.\n\n"
+        "Example: custsync customer show C000123",
+        no_args_is_help=True,
+    )
     customer_app.command("show")(show_customer)
     app.add_typer(customer_app, name="customer", rich_help_panel=PANEL)
+    audit_app = typer.Typer(invoke_without_command=True)
     audit_app.callback()(audit_events)
     audit_app.command("verify")(verify_audit)
     app.add_typer(audit_app, name="audit", rich_help_panel=PANEL)
 
 
-def catalogue_of(config: Config) -> Catalogue:
-    from custsync_cli.domain.fields import Catalogue
-
-    return Catalogue(tuple(a.name for a in config.attributes))
-
-
 def _table_time(stamp: str | None) -> str:
     return (stamp or "")[:19].replace("T", " ")
-
-
-def _more_note(shown: int, total: int, offset: int, noun: str) -> str | None:
-    """The stderr line that says how many more match, or None when all are shown."""
-    if total == 0:
-        return f"no {noun} match"
-    if shown == 0:
-        return f"no {noun} at offset {offset}; {total} match in all"
-    if offset + shown >= total:
-        return None
-    span = str(shown) if offset == 0 else f"{offset + 1}-{offset + shown}"
-    return f"showing {span} of {total}; use --offset {offset + shown} for more"
 
 
 @with_filters
@@ -107,25 +67,9 @@ def list_operations(
 
     Example: custsync list --status failed --channel web-se --since 3d
     """
-    from custsync_cli.output.console import message
-    from custsync_cli.output.listing import print_operations
-    from custsync_cli.output.render import render_rows
-    from custsync_cli.store.views import LIST_KEYS, list_page
-
-    config = state.load()
-    flt = filters.build(catalogue_of(config))
-    with state.open_store(config) as store:
-        page = list_page(store.conn, flt, limit=limit, offset=offset)
-    if output_format is OutputFormat.table:
-        hidden = print_operations(page.operations, LIST_COLUMNS, wide=wide, error_limit=SHORT_ERROR)
-        if hidden:
-            message(f"too narrow for {', '.join(hidden)}: widen the terminal or use --wide")
-    else:
-        columns = [(key, key) for key in (*LIST_KEYS, "errors")]
-        render_rows(page.operations, columns, output_format)
-    note = _more_note(len(page.operations), page.total, offset, "operations")
-    if note:
-        message(note)
+    read.list_operations(
+        limit=limit, offset=offset, output_format=output_format, wide=wide, filters=filters
+    )
 
 
 def show_operation(
@@ -145,20 +89,7 @@ def show_operation(
 
     Example: custsync show 42 --format json
     """
-    from custsync_cli.errors import NotFoundError
-    from custsync_cli.output.render import print_json
-    from custsync_cli.output.show import render_operation
-    from custsync_cli.store.views import operation_detail
-
-    config = state.load()
-    with state.open_store(config) as store:
-        detail = operation_detail(store.conn, op, catalogue_of(config))
-    if detail is None:
-        raise NotFoundError(f"no operation {op} (see 'custsync list')")
-    if output_format is DetailFormat.json:
-        print_json(detail)
-    else:
-        render_operation(detail)
+    read.show_operation(op=op, output_format=output_format)
 
 
 def show_customer(
@@ -253,7 +184,7 @@ def audit_events(
         keys = ("id", "at", "actor", "action", "operation_id", "customer_account", "channel")
         columns = [(key, key) for key in (*keys, "details", "hash")]
         render_rows(events, columns, output_format)
-    note = _more_note(len(events), total, offset, "audit events")
+    note = read.more_note(len(events), total, offset, "audit events")
     if note:
         message(note)
 

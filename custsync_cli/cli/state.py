@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,8 @@ options = GlobalOptions()
 def actor() -> str:
     if options.actor:
         return options.actor
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

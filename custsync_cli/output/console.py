@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from functools import cache
@@ -44,7 +45,35 @@ def stderr_console() -> Console:
 
 def message(text: str) -> None:
     """A message for the operator, on stderr (Rich markup allowed)."""
+    if _prints_as_is(text):
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        return
     stderr_console().print(text)
+
+
+def _prints_as_is(text: str) -> bool:
+    """Whether Rich would print ``text`` unchanged on one line, so it need not be imported.
+
+    That holds for printable ASCII with no markup (``[``), no emoji codes (``:``), no
+    surrounding blanks, and shorter than any width Rich could pick: ``COLUMNS``, the size of
+    a terminal on stdin, stdout or stderr, or its default of 80. Once Rich is in use (a table,
+    a live progress display) it prints every message, so that it can keep them in order.
+    """
+    if "rich.console" in sys.modules:
+        return False
+    if not (text and text.isascii() and text.isprintable() and text == text.strip()):
+        return False
+    if "[" in text or ":" in text:
+        return False
+    widths = [80]
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        widths.append(int(columns))
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError, ValueError):  # not a terminal
+            widths.append(os.get_terminal_size(fd).columns or 80)
+    return len(text) < min(widths)
 
 
 def error(text: str) -> None:

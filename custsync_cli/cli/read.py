@@ -1,0 +1,105 @@
+"""What ``list`` and ``show`` do with their parsed options, free of Typer so both parsers use it.
+
+``audit_cmds`` declares the commands for Typer; ``fast`` parses their plainest command lines
+without it. Both end here, so the output is the same whichever parsed the line.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from custsync_cli.cli import state
+from custsync_cli.cli.filters import FilterOptions
+from custsync_cli.output.render import OutputFormat
+
+if TYPE_CHECKING:
+    from custsync_cli.config import Config
+    from custsync_cli.domain.fields import Catalogue
+
+SHORT_ERROR = 60
+LIST_COLUMNS = (
+    ("id", "id"),
+    ("channel", "channel"),
+    ("customer_account", "customer account"),
+    ("async_account", "async customer account"),
+    ("timestamp", "timestamp"),
+    ("status", "status"),
+    ("operation", "operation"),
+    ("last_error", "last error"),
+)
+
+
+class DetailFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def catalogue_of(config: Config) -> Catalogue:
+    from custsync_cli.domain.fields import Catalogue
+
+    return Catalogue(tuple(a.name for a in config.attributes))
+
+
+def more_note(shown: int, total: int, offset: int, noun: str) -> str | None:
+    """The stderr line that says how many more match, or None when all are shown."""
+    if total == 0:
+        return f"no {noun} match"
+    if shown == 0:
+        return f"no {noun} at offset {offset}; {total} match in all"
+    if offset + shown >= total:
+        return None
+    span = str(shown) if offset == 0 else f"{offset + 1}-{offset + shown}"
+    return f"showing {span} of {total}; use --offset {offset + shown} for more"
+
+
+def list_operations(
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    output_format: OutputFormat = OutputFormat.table,
+    wide: bool = False,
+    filters: FilterOptions | None = None,
+) -> None:
+    """``custsync list``; the defaults are the command's (a test keeps them equal)."""
+    from custsync_cli.output.console import message
+    from custsync_cli.store.views import LIST_KEYS, list_page
+
+    config = state.load()
+    flt = (filters or FilterOptions()).build(catalogue_of(config))
+    with state.open_store(config) as store:
+        page = list_page(store.conn, flt, limit=limit, offset=offset)
+    if output_format is OutputFormat.table:
+        from custsync_cli.output.listing import print_operations
+
+        hidden = print_operations(page.operations, LIST_COLUMNS, wide=wide, error_limit=SHORT_ERROR)
+        if hidden:
+            message(f"too narrow for {', '.join(hidden)}: widen the terminal or use --wide")
+    else:
+        from custsync_cli.output.render import render_rows
+
+        columns = [(key, key) for key in (*LIST_KEYS, "errors")]
+        render_rows(page.operations, columns, output_format)
+    note = more_note(len(page.operations), page.total, offset, "operations")
+    if note:
+        message(note)
+
+
+def show_operation(*, op: int, output_format: DetailFormat = DetailFormat.table) -> None:
+    """``custsync show OP``."""
+    from custsync_cli.errors import NotFoundError
+    from custsync_cli.store.views import operation_detail
+
+    config = state.load()
+    with state.open_store(config) as store:
+        detail = operation_detail(store.conn, op, catalogue_of(config))
+    if detail is None:
+        raise NotFoundError(f"no operation {op} (see 'custsync list')")
+    if output_format is DetailFormat.json:
+        from custsync_cli.output.render import print_json
+
+        print_json(detail)
+    else:
+        from custsync_cli.output.show import render_operation
+
+        render_operation(detail)

@@ -1,0 +1,131 @@
+"""The Typer app: global options, and only the command groups that a command line needs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+from importlib import import_module
+from typing import Annotated
+
+import typer
+
+from custsync_cli import __version__
+from custsync_cli.cli import state
+from custsync_cli.cli.fast import COMPLETE_VAR
+
+# Registration order is the order of the help panels and commands: Audit, Repair, Jobs, Setup.
+MODULES = ("audit_cmds", "repair_cmds", "jobs_cmds", "status_cmds", "setup_cmds", "admin_cmds")
+# The module that registers each top-level command; tests check it against the full app.
+COMMANDS = {
+    "list": "audit_cmds",
+    "show": "audit_cmds",
+    "customer": "audit_cmds",
+    "audit": "audit_cmds",
+    "edit": "repair_cmds",
+    "resync": "repair_cmds",
+    "discard": "repair_cmds",
+    "run-jobs": "jobs_cmds",
+    "status": "status_cmds",
+    "jobs": "status_cmds",
+    "init": "setup_cmds",
+    "demo": "setup_cmds",
+    "load-ops": "setup_cmds",
+    "backup": "admin_cmds",
+}
+VALUE_OPTIONS = frozenset({"--config", "--db", "--actor"})
+FLAG_OPTIONS = frozenset({"--no-color"})
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"custsync {__version__}")
+        raise typer.Exit()
+
+
+def global_options(
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            envvar="CUSTSYNC_CONFIG",
+            help="Config file (default ./custsync.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="CUSTSYNC_DB", help="Audit store, overriding the config's 'store'."
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            envvar="CUSTSYNC_ACTOR",
+            help="Name recorded in the audit log (default: your login name).",
+        ),
+    ] = None,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour (also: NO_COLOR set).")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Global options apply to every command."""
+    state.options.config = config
+    state.options.db = db
+    state.options.actor = actor
+    if no_color:
+        from custsync_cli.output.console import set_no_color
+
+        set_no_color(True)
+
+
+@cache
+def make_app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
+    """The app with the commands of ``modules``; all of them unless a command line needs one."""
+    app = typer.Typer(
+        name="custsync",
+        help=(
+            "Audit and repair the asynchronous synchronization of customer operations between"
+            " sales channels and headquarters.\n\nExample: custsync demo"
+        ),
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode="rich",
+    )
+    app.callback()(global_options)
+    for name in MODULES:
+        if name in modules:
+            import_module(f"custsync_cli.cli.{name}").register(app)
+    return app
+
+
+def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules ``argv`` needs: the one of its command, else all of them.
+
+    All of them whenever the command is unclear, so that help, suggestions for misspelt
+    commands and shell completion see every command.
+    """
+    if os.environ.get(COMPLETE_VAR):
+        return MODULES
+    args = iter(argv)
+    for arg in args:
+        if arg in VALUE_OPTIONS:
+            next(args, None)
+        elif arg in FLAG_OPTIONS or arg.split("=", 1)[0] in VALUE_OPTIONS:
+            continue
+        elif arg in COMMANDS:
+            return (COMMANDS[arg],)
+        else:
+            break
+    return MODULES
+
+
+def app_for(argv: Sequence[str]) -> typer.Typer:
+    return make_app(modules_for(argv))
