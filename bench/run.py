@@ -185,6 +185,9 @@ class Bench:
             floor = [PYTHON, str(HERE / "floor.py"), str(root)]
             self.add("floor", checked(run_process(floor, root, env), "floor.py"))
             root = fresh_copy(self.source, self.base / "run")
+            indexed = [*floor, "--indexed"]
+            self.add("floor-indexed", checked(run_process(indexed, root, env), "floor --indexed"))
+            root = fresh_copy(self.source, self.base / "run")
             for job in ("pull", "sync", "distribute") if self.phases else ():
                 sample = run_process([*floor, "--job", job], root, env)
                 self.add(f"floor-{job}", checked(sample, f"floor.py --job {job}"))
@@ -292,6 +295,7 @@ class Bench:
             rows.append(entry)
 
         row("run-jobs (all)", "run-jobs", "floor", "s", "floor.py")
+        row("run-jobs vs indexed floor", "run-jobs", "floor-indexed", "s", "floor.py --indexed")
         for job in ("pull", "sync", "distribute"):
             row(f"run-jobs --job {job}", job, f"floor-{job}", "s", f"floor.py --job {job}")
         row("run-jobs throughput", "run-jobs", "floor", "ops/s", "floor.py")
