@@ -40,7 +40,8 @@ def _reusable(encoder: json.JSONEncoder) -> Callable[[Any], str]:
 
     ``JSONEncoder.encode`` makes a fresh C encoder with exactly these arguments for each
     call; making it once gives the same text. The circular-reference markers are cleared
-    after a failure so a later call starts clean.
+    after a failure so a later call starts clean; they are shared, so calls must not run
+    in parallel threads (custsync encodes from one thread).
     """
     make = getattr(_json_encoder, "c_make_encoder", None)
     if make is None or encoder.indent is not None or encoder.ensure_ascii:
