@@ -1,14 +1,24 @@
-"""Named fault-injection points for crash tests: ``CUSTSYNC_FAULT=point:n`` exits hard at hit n."""
+"""Named fault-injection points for tests: ``CUSTSYNC_FAULT=point:n`` exits hard at hit n."""
 
 from __future__ import annotations
 
 import os
+import time
 
 _hits: dict[str, int] = {}
 
 
 def point(name: str) -> None:
-    """Exit the process at once (as kill -9 would) when the configured hit of ``name`` comes."""
+    """Exit the process at once (as kill -9 would) when the configured hit of ``name`` comes.
+
+    ``CUSTSYNC_PAUSE=point:seconds`` instead waits there each time, so a test can hold a run
+    at a known place however fast the jobs are.
+    """
+    pause = os.environ.get("CUSTSYNC_PAUSE")
+    if pause:
+        target, _, seconds = pause.partition(":")
+        if target == name:
+            time.sleep(float(seconds or "1"))
     spec = os.environ.get("CUSTSYNC_FAULT")
     if not spec:
         return
