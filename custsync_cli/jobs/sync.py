@@ -23,6 +23,7 @@ from custsync_cli.store.operations import ids_with_errors, load_operations, repl
 
 CUSTOMER_KINDS = ("create_customer", "update_customer")
 ADDRESS_KINDS = ("create_address", "update_address")
+CREATE_KINDS = frozenset({"create_customer", "create_address"})
 
 
 @dataclass
@@ -281,7 +282,7 @@ class _Batch:
         if not self.view.may_have_later_sync(op):
             return {}
         self.deferred.flush()
-        kinds = ADDRESS_KINDS if op.kind and op.kind.is_address else CUSTOMER_KINDS
+        kinds = ADDRESS_KINDS if op.operation in ADDRESS_KINDS else CUSTOMER_KINDS
         rows = self.conn.execute(
             "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
             " ON f.operation_id = o.id WHERE o.async_account = ? AND o.status = 'synced'"
@@ -330,7 +331,7 @@ class _Batch:
         if conflict_list:
             details["conflicts"] = conflict_list
         self.event(op, "synced", **details)
-        if op.kind and op.kind.is_create:
+        if op.operation in CREATE_KINDS:
             self.release(op)
 
     def release(self, op: Operation) -> None:

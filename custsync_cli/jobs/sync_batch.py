@@ -113,10 +113,9 @@ class BatchView:
         operation_id: int,
         now: str,
     ) -> None:
-        rowid = hq.insert_customer(
+        rowid, customer = hq.insert_customer(
             self.conn, account, async_account, channel, values, operation_id, now
         )
-        customer = hq.customer_row(account, async_account, channel, values)
         self.customers[async_account] = customer
         self._rowids[account] = rowid
         self._move_email(account, None, customer["email"])

@@ -101,19 +101,20 @@ class AccountNumbers:
             )
 
 
+_CUSTOMER_COLUMN_SET = frozenset(CUSTOMER_COLUMNS)
+
+
 def _split(values: Values) -> tuple[Values, Values]:
-    builtin = {k: v for k, v in values.items() if k in CUSTOMER_COLUMNS}
-    attributes = {k: v for k, v in values.items() if k not in CUSTOMER_COLUMNS}
+    """Built-in customer columns, and the configured attributes kept as JSON."""
+    builtin: Values = {}
+    attributes: Values = {}
+    for name, value in values.items():
+        (builtin if name in _CUSTOMER_COLUMN_SET else attributes)[name] = value
     return builtin, attributes
 
 
-def customer_row(account: str, async_account: str, channel: str, values: Values) -> dict[str, Any]:
-    """The row ``customer_by_async`` returns for a customer just inserted with ``values``."""
-    builtin, attributes = _split(values)
-    row: dict[str, Any] = {"account": account, "async_account": async_account, "channel": channel}
-    row.update({name: builtin.get(name) for name in CUSTOMER_COLUMNS})
-    row["attributes"] = json.dumps(attributes, sort_keys=True)
-    return row
+def _attributes_json(attributes: Values) -> str:
+    return json.dumps(attributes, sort_keys=True) if attributes else "{}"
 
 
 def insert_customer(
@@ -124,18 +125,22 @@ def insert_customer(
     values: Values,
     operation_id: int,
     now: str,
-) -> int:
-    """Insert the customer; return its rowid."""
+) -> tuple[int, dict[str, Any]]:
+    """Insert the customer; return its rowid and the row ``customer_by_async`` now returns."""
     builtin, attributes = _split(values)
+    attributes_json = _attributes_json(attributes)
     columns = ["account", "async_account", "channel", *builtin, "attributes"]
     columns += ["created_at", "updated_at", "created_by_operation"]
     params: list[Any] = [account, async_account, channel, *builtin.values()]
-    params += [json.dumps(attributes, sort_keys=True), now, now, operation_id]
+    params += [attributes_json, now, now, operation_id]
     cursor = conn.execute(
         f"INSERT INTO customers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         params,
     )
-    return int(cursor.lastrowid or 0)
+    row: dict[str, Any] = {"account": account, "async_account": async_account, "channel": channel}
+    row.update({name: builtin.get(name) for name in CUSTOMER_COLUMNS})
+    row["attributes"] = attributes_json
+    return int(cursor.lastrowid or 0), row
 
 
 def update_customer(
