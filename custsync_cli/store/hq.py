@@ -210,33 +210,41 @@ def customer_records(conn: sqlite3.Connection, accounts: list[str]) -> dict[str,
     """``customer_record`` for many accounts with two queries per chunk instead of two each."""
     records: dict[str, dict[str, Any]] = {}
     unique = list(dict.fromkeys(accounts))
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples, zipped with the names below
+    address_keys = ("address_id", *ADDRESS_COLUMNS)
     for start in range(0, len(unique), _CHUNK):
         chunk = unique[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
         addresses: dict[str, list[dict[str, Any]]] = {}
-        for row in conn.execute(
-            f"SELECT customer_account, address_id, {', '.join(ADDRESS_COLUMNS)} FROM addresses"
+        for account, *address in cursor.execute(
+            f"SELECT customer_account, {', '.join(address_keys)} FROM addresses"
             f" WHERE customer_account IN ({marks}) ORDER BY customer_account, address_id",
             chunk,
         ):
-            entry = dict(row)
-            addresses.setdefault(entry.pop("customer_account"), []).append(entry)
-        for row in conn.execute(
+            addresses.setdefault(account, []).append(dict(zip(address_keys, address, strict=True)))
+        for (
+            account,
+            async_account,
+            channel,
+            *values,
+            attributes,
+            created,
+            updated,
+        ) in cursor.execute(
             f"SELECT {CUSTOMER_SELECT}, created_at, updated_at FROM customers"
             f" WHERE account IN ({marks})",
             chunk,
         ):
-            customer = dict(row)
-            account = customer["account"]
             record: dict[str, Any] = {
                 "customer_account": account,
-                "async_account": customer["async_account"],
-                "channel": customer["channel"],
+                "async_account": async_account,
+                "channel": channel,
             }
-            record.update({name: customer[name] for name in CUSTOMER_COLUMNS})
-            record["attributes"] = json.loads(customer["attributes"] or "{}")
+            record.update(zip(CUSTOMER_COLUMNS, values, strict=True))
+            record["attributes"] = json.loads(attributes) if attributes not in (None, "{}") else {}
             record["addresses"] = addresses.get(account, [])
-            record["created_at"] = customer["created_at"]
-            record["updated_at"] = customer["updated_at"]
+            record["created_at"] = created
+            record["updated_at"] = updated
             records[account] = record
     return records
