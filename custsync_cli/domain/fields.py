@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,22 +85,9 @@ class Catalogue:
         return name in self.all_fields
 
 
-# The decoder's C scanner: ``json.loads`` is this plus whitespace and trailing-data checks.
-_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
 def decode_channel_fields(text: str) -> dict[str, Any]:
     """Parse an outbox ``fields`` column; raise ValueError if it is not a JSON object."""
-    # The common case, a document with no surrounding whitespace, skips json.loads's extra
-    # steps; anything else goes through json.loads and gets its exact result or error.
-    end = -1
-    if text.__class__ is str:
-        try:
-            data, end = _scan_once(text, 0)
-        except (StopIteration, ValueError):
-            end = -1
-    if end != len(text):
-        data = json.loads(text)
+    data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("fields is not a JSON object")
     return data

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring
 from typing import Any
 
 from custsync_cli import faults
@@ -96,7 +95,5 @@ def _record_json(record: dict[str, Any]) -> str:
 
 
 def distributed_details(account: Any) -> str:
-    """``canonical_details`` of a distributed event, written out directly for a text account."""
-    if account.__class__ is str:
-        return '{"customer_account":' + encode_basestring(account) + "}"
+    """``canonical_details`` of a distributed event."""
     return canonical_details({"customer_account": account})

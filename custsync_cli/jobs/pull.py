@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
 from typing import Any
 
 from custsync_cli import faults
@@ -111,9 +110,6 @@ def parse_row(row: OutboxRow, pulled_at: str) -> ParsedRow:
     try:
         raw = decode_channel_fields(row.fields if isinstance(row.fields, str) else "")
         for name, value in raw.items():
-            if value.__class__ is str:
-                values[name] = value
-                continue
             try:
                 values[str(name)] = to_text(value)
             except ValueNotScalar as exc:
@@ -261,25 +257,13 @@ def _store_batch(
 
 
 def pulled_details(row: ParsedRow, status: str) -> str:
-    """``canonical_details`` of a pulled event, written out directly when the row has no errors."""
+    """``canonical_details`` of a pulled event."""
+    details: dict[str, Any] = {
+        "replication_counter": row.counter,
+        "operation": row.operation,
+        "fields": sorted(row.values),
+        "status": status,
+    }
     if row.errors:
-        return canonical_details(
-            {
-                "replication_counter": row.counter,
-                "operation": row.operation,
-                "fields": sorted(row.values),
-                "status": status,
-                "errors": [e.as_dict() for e in row.errors],
-            }
-        )
-    return (
-        '{"fields":['
-        + ",".join(map(encode_basestring, sorted(row.values)))
-        + '],"operation":'
-        + encode_basestring(row.operation)
-        + ',"replication_counter":'
-        + str(row.counter)
-        + ',"status":'
-        + encode_basestring(status)
-        + "}"
-    )
+        details["errors"] = [e.as_dict() for e in row.errors]
+    return canonical_details(details)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from json import encoder as _json_encoder
 from typing import Any
 
 GENESIS_HASH = "0" * 64
-_sha256 = hashlib.sha256
 
 
 @dataclass
@@ -35,52 +33,13 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def _reusable(encoder: json.JSONEncoder) -> Callable[[Any], str]:
-    """``encoder.encode`` without building the C encoder on every call.
-
-    ``JSONEncoder.encode`` makes a fresh C encoder with exactly these arguments for each
-    call; making it once gives the same text. The circular-reference markers are cleared
-    after a failure so a later call starts clean; they are shared, so calls must not run
-    in parallel threads (custsync encodes from one thread).
-    """
-    make = getattr(_json_encoder, "c_make_encoder", None)
-    if make is None or encoder.indent is not None or encoder.ensure_ascii:
-        return encoder.encode
-    markers: dict[int, Any] = {}
-    encode = make(
-        markers,
-        encoder.default,
-        _json_encoder.encode_basestring,
-        None,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
-    )
-    join = "".join
-
-    def run(value: Any) -> str:
-        try:
-            return join(encode(value, 0))
-        except BaseException:
-            markers.clear()
-            raise
-
-    return run
-
-
-_canonical_encode = _reusable(_CANONICAL)
-_compact_encode = _reusable(_COMPACT)
-
-
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 as is: what ``json.dumps`` gives with those options."""
-    return _canonical_encode(value)
+    return _CANONICAL.encode(value)
 
 
 def canonical_details(details: dict[str, Any]) -> str:
-    return _canonical_encode(details)
+    return canonical_json(details)
 
 
 def event_hash(
@@ -95,10 +54,10 @@ def event_hash(
     details_json: str,
 ) -> str:
     """SHA-256 over the previous hash and a canonical JSON form of the event."""
-    body = _compact_encode(
+    body = _COMPACT.encode(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
     )
-    return _sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
