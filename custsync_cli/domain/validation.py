@@ -189,16 +189,11 @@ class Validator:
                 for name in changes
                 if name not in allowed
             ]
-        plans = self._plans
         for name, value in changes.items():
             if name in allowed and value is not None and value != "":
-                limit, field_check = plans.get(name) or self._plan(name)
-                if limit is not None and len(value) > limit:
-                    errors.append(_too_long(name, value, limit))
-                elif field_check is not None:
-                    error = field_check(name, value)
-                    if error:
-                        errors.append(error)
+                error = self.check_value(name, value)
+                if error:
+                    errors.append(error)
         errors.extend(self._required(kind, changes, current))
         return errors
 
@@ -206,7 +201,11 @@ class Validator:
         """Format, length and range checks for one field value."""
         limit, field_check = self._plans.get(name) or self._plan(name)
         if limit is not None and len(value) > limit:
-            return _too_long(name, value, limit)
+            return FieldError(
+                name,
+                "too_long",
+                f"{name} is {len(value)} characters long; HQ allows at most {limit}",
+            )
         return field_check(name, value) if field_check else None
 
     def _plan(self, name: str) -> tuple[int | None, Check | None]:
@@ -364,12 +363,6 @@ class Validator:
                     name, "out_of_range", f"{name} {value} is outside the allowed range {bounds}"
                 )
         return None
-
-
-def _too_long(name: str, value: str, limit: int) -> FieldError:
-    return FieldError(
-        name, "too_long", f"{name} is {len(value)} characters long; HQ allows at most {limit}"
-    )
 
 
 def _parse_number(value: str, *, integer: bool) -> Decimal | None:
