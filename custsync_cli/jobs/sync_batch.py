@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from custsync_cli.domain.models import Operation
 from custsync_cli.store import hq
+from custsync_cli.store.database import chunked, placeholders
 
-# Well under SQLite's limit on bound parameters per statement.
-_CHUNK = 900
 # SQLite's NOCASE folds ASCII letters only; so does this.
 _NOCASE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
-
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
 
 
 def fold_nocase(text: str) -> str:
@@ -57,10 +47,10 @@ class BatchView:
     # Loading ------------------------------------------------------------------------------
 
     def _load_customers(self, accounts: list[str]) -> None:
-        for chunk in _chunks(accounts):
+        for chunk in chunked(accounts):
             for row in self.conn.execute(
                 f"SELECT rowid, {hq.CUSTOMER_SELECT} FROM customers"
-                f" WHERE async_account IN ({_marks(len(chunk))})",
+                f" WHERE async_account IN ({placeholders(len(chunk))})",
                 chunk,
             ):
                 customer = dict(row)
@@ -68,10 +58,10 @@ class BatchView:
                 self.customers[customer["async_account"]] = customer
 
     def _load_email_owners(self, emails: list[str]) -> None:
-        for chunk in _chunks(emails):
+        for chunk in chunked(emails):
             for rowid, email, account in self.conn.execute(
                 "SELECT rowid, email, account FROM customers"
-                f" WHERE email COLLATE NOCASE IN ({_marks(len(chunk))})",
+                f" WHERE email COLLATE NOCASE IN ({placeholders(len(chunk))})",
                 chunk,
             ):
                 self._email_owners[fold_nocase(email)].append((rowid, account))
@@ -80,21 +70,21 @@ class BatchView:
 
     def _load_latest_synced(self, accounts: list[str]) -> None:
         latest = self._latest_synced
-        for chunk in _chunks(accounts):
+        for chunk in chunked(accounts):
             for account, timestamp, op_id in self.conn.execute(
                 # +status keeps the planner on the async_account index.
                 "SELECT async_account, timestamp, id FROM operations"
-                f" WHERE async_account IN ({_marks(len(chunk))}) AND +status = 'synced'",
+                f" WHERE async_account IN ({placeholders(len(chunk))}) AND +status = 'synced'",
                 chunk,
             ):
                 if (timestamp, op_id) > latest.get(account, ("", 0)):
                     latest[account] = (timestamp, op_id)
 
     def _load_waiting(self, ids: list[int]) -> None:
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids):
             for op_id, blocked_by in self.conn.execute(
                 "SELECT id, blocked_by FROM operations"
-                f" WHERE blocked_by IN ({_marks(len(chunk))}) AND +status = 'blocked'",
+                f" WHERE blocked_by IN ({placeholders(len(chunk))}) AND +status = 'blocked'",
                 chunk,
             ):
                 self.waiting.setdefault(blocked_by, []).append(op_id)

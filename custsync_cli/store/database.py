@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from custsync_cli.errors import NotFoundError, StoreError
 
 BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
+
+
+# Well under SQLite's limit on bound parameters per statement, whatever the batch size.
+PARAMETER_CHUNK = 900
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ...`` for an ``IN (...)`` list of ``count`` values."""
+    return ", ".join("?" * count)
+
+
+def chunked(items: Sequence[T]) -> Iterator[list[T]]:
+    """``items`` in lists small enough to bind as one ``IN (...)`` list."""
+    for start in range(0, len(items), PARAMETER_CHUNK):
+        yield list(items[start : start + PARAMETER_CHUNK])
 
 
 def utc_now() -> str:

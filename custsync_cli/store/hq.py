@@ -7,6 +7,7 @@ import sqlite3
 from typing import Any
 
 from custsync_cli.config import SequenceConfig
+from custsync_cli.store.database import chunked, placeholders
 from custsync_cli.store.migrations import ADDRESS_COLUMNS, CUSTOMER_COLUMNS
 
 Values = dict[str, str | None]
@@ -202,10 +203,6 @@ def customer_record(conn: sqlite3.Connection, account: str) -> dict[str, Any]:
     return customer_records(conn, [account]).get(account, {})
 
 
-# Well under SQLite's limit on bound parameters per statement.
-_CHUNK = 900
-
-
 def customer_records(conn: sqlite3.Connection, accounts: list[str]) -> dict[str, dict[str, Any]]:
     """``customer_record`` for many accounts with two queries per chunk instead of two each."""
     records: dict[str, dict[str, Any]] = {}
@@ -213,9 +210,8 @@ def customer_records(conn: sqlite3.Connection, accounts: list[str]) -> dict[str,
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples, zipped with the names below
     address_keys = ("address_id", *ADDRESS_COLUMNS)
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
+    for chunk in chunked(unique):
+        marks = placeholders(len(chunk))
         addresses: dict[str, list[dict[str, Any]]] = {}
         for account, *address in cursor.execute(
             f"SELECT customer_account, {', '.join(address_keys)} FROM addresses"

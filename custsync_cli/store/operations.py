@@ -8,24 +8,17 @@ from dataclasses import fields
 from typing import Any
 
 from custsync_cli.domain.models import FieldError, Operation
+from custsync_cli.store.database import chunked, placeholders
 
 # The columns of Operation's fields, in their order, so a row builds an Operation directly.
 OPERATION_COLUMNS = ", ".join(f.name for f in fields(Operation) if f.name != "values")
-
-# Well under SQLite's limit on bound parameters per statement, whatever the batch size.
-CHUNK = 900
-
-
-def _placeholders(count: int) -> str:
-    return ", ".join("?" * count)
 
 
 def load_operations(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Operation]:
     """Operations by id, in id order, with their effective new values (dropped fields left out)."""
     operations: list[Operation] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start : start + CHUNK])
-        marks = _placeholders(len(chunk))
+    for chunk in chunked(ids):
+        marks = placeholders(len(chunk))
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: one Operation per row, no dict in between
         rows = cursor.execute(
@@ -76,13 +69,12 @@ def operation_errors(conn: sqlite3.Connection, op_id: int) -> list[FieldError]:
 def ids_with_errors(conn: sqlite3.Connection, ids: Sequence[int]) -> set[int]:
     """Which of ``ids`` have recorded errors (one query per chunk instead of one each)."""
     found: set[int] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start : start + CHUNK])
+    for chunk in chunked(ids):
         found.update(
             row[0]
             for row in conn.execute(
                 "SELECT DISTINCT operation_id FROM operation_errors"
-                f" WHERE operation_id IN ({_placeholders(len(chunk))})",
+                f" WHERE operation_id IN ({placeholders(len(chunk))})",
                 chunk,
             )
         )

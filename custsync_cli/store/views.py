@@ -12,6 +12,7 @@ from typing import Any
 from custsync_cli.domain.describe import describe_operation
 from custsync_cli.domain.fields import Catalogue
 from custsync_cli.store import hq
+from custsync_cli.store.database import placeholders
 from custsync_cli.store.queries import OperationFilter, count_matching, matching_ids
 
 LIST_KEYS = (
@@ -38,10 +39,6 @@ DETAIL_KEYS = (
 )
 
 
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
-
-
 def errors_by_operation(
     conn: sqlite3.Connection, ids: Sequence[int]
 ) -> dict[int, list[dict[str, str]]]:
@@ -51,7 +48,7 @@ def errors_by_operation(
         return found
     for op_id, name, code, text in conn.execute(
         "SELECT operation_id, field, code, message FROM operation_errors"
-        f" WHERE operation_id IN ({_marks(len(ids))}) ORDER BY operation_id, rowid",
+        f" WHERE operation_id IN ({placeholders(len(ids))}) ORDER BY operation_id, rowid",
         list(ids),
     ):
         found[int(op_id)].append({"field": name, "code": code, "message": text})
@@ -67,7 +64,7 @@ def operation_rows(
     found = {
         int(row["id"]): dict(row)
         for row in conn.execute(
-            f"SELECT {', '.join(columns)} FROM operations WHERE id IN ({_marks(len(ids))})",
+            f"SELECT {', '.join(columns)} FROM operations WHERE id IN ({placeholders(len(ids))})",
             list(ids),
         )
     }
@@ -289,10 +286,10 @@ class AuditFilter:
             parts.append("operation_id = ?")
             params.append(self.operation_id)
         if self.actors:
-            parts.append(f"actor IN ({_marks(len(self.actors))})")
+            parts.append(f"actor IN ({placeholders(len(self.actors))})")
             params.extend(self.actors)
         if self.actions:
-            parts.append(f"action IN ({_marks(len(self.actions))})")
+            parts.append(f"action IN ({placeholders(len(self.actions))})")
             params.extend(self.actions)
         if self.since:
             parts.append("at >= ?")
