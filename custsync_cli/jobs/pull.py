@@ -18,8 +18,6 @@ from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_det
 from custsync_cli.store.database import utc_now
 
 KNOWN_OPERATIONS = frozenset(kind.value for kind in OperationType)
-PENDING: str = Status.PENDING.value
-FAILED: str = Status.FAILED.value
 
 
 @dataclass
@@ -56,7 +54,6 @@ _UTC_SHAPE = re.compile(
     r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(?:\.[0-9]{1,6})?(?:Z|[+-]00:00)?"
 )
-_fromisoformat = datetime.fromisoformat
 
 
 def normalize_timestamp(value: Any) -> str | None:
@@ -67,7 +64,7 @@ def normalize_timestamp(value: Any) -> str | None:
     if _UTC_SHAPE.fullmatch(text) is None:
         return _normalize_any(text)
     try:
-        _fromisoformat(text)
+        datetime.fromisoformat(text)
     except ValueError:
         return None
     return text[:19] + "Z"
@@ -75,7 +72,7 @@ def normalize_timestamp(value: Any) -> str | None:
 
 def _normalize_any(text: str) -> str | None:
     try:
-        moment = _fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -212,8 +209,7 @@ def _store_batch(
             continue
         op_id = next_id
         next_id += 1
-        row_errors = row.errors
-        status = FAILED if row_errors else PENDING
+        status = (Status.FAILED if row.errors else Status.PENDING).value
         operations.append(
             (
                 op_id,
@@ -227,13 +223,13 @@ def _store_batch(
                 row.created_by,
                 pulled_at,
                 pulled_at,
-                summarize_errors(row_errors) if row_errors else None,
+                summarize_errors(row.errors),
             )
         )
         values.extend([(op_id, name, value, value) for name, value in row.values.items()])
-        if row_errors:
+        if row.errors:
             malformed += 1
-            errors.extend([(op_id, e.field, e.code, e.message) for e in row_errors])
+            errors.extend([(op_id, e.field, e.code, e.message) for e in row.errors])
         events.append(
             (pulled_at, actor, "pulled", op_id, None, channel, pulled_details(row, status))
         )
