@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import time
@@ -17,6 +18,23 @@ class Scenario:
 
     workload: Workload
     reference: Reference
+
+
+def wait_for_open_file(process: subprocess.Popen[str], path: Path, timeout: float = 30) -> None:
+    """Wait until ``process`` holds ``path`` open (read from /proc, so no timing guess)."""
+    target = str(path.resolve())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the process ended before it opened the file"
+        fds = Path(f"/proc/{process.pid}/fd")
+        try:
+            opened = {os.readlink(fd) for fd in fds.iterdir()}
+        except OSError:
+            opened = set()
+        if target in opened:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the process never opened {path}")
 
 
 def wait_for_run_start(process: subprocess.Popen[str], store: Path, timeout: float = 20) -> bool:

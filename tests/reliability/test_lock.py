@@ -18,7 +18,7 @@ from custsync_cli.soak import _channel_rows, copy_workload, run_to_end, start_ru
 from custsync_cli.store.invariants import check_invariants, differences, snapshot
 from custsync_cli.store.lock import lock_path, run_lock
 from tests.helpers import Result, Workspace, person
-from tests.reliability.support import Scenario, wait_for_run_start
+from tests.reliability.support import Scenario, wait_for_open_file, wait_for_run_start
 
 Invoke = Callable[..., Result]
 
@@ -117,7 +117,8 @@ def test_the_kernel_releases_the_lock_of_a_killed_run(
 ) -> None:
     copy = copy_workload(crash_scenario.workload, tmp_path)
     store = tmp_path / "custsync.db"
-    victim = start_run(copy)
+    # Held inside its first job whatever the machine's speed, so the kill always lands mid-run.
+    victim = start_run(copy, CUSTSYNC_PAUSE="runner.after_start:60")
     processes.append(victim)
     assert wait_for_run_start(victim, store)
     victim.kill()
@@ -139,17 +140,20 @@ def test_a_waiting_run_can_be_stopped(crash_scenario: Scenario, tmp_path: Path) 
     copy = copy_workload(crash_scenario.workload, tmp_path)
     store = tmp_path / "custsync.db"
     stop = threading.Event()
+    held = threading.Event()
 
     def hold() -> None:
         with run_lock(store):
+            held.set()
             stop.wait(30)
 
     holder = threading.Thread(target=hold)
     holder.start()
     try:
-        time.sleep(0.2)
+        assert held.wait(30)
         waiting = start_run(copy, "--wait", "60")
-        time.sleep(1.5)
+        # Once it has the lock file open it is waiting, with its signal handlers in place.
+        wait_for_open_file(waiting, lock_path(store))
         waiting.terminate()
         _, stderr = waiting.communicate(timeout=10)
     finally:
