@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custsync_cli import faults
+from custsync_cli.domain.decision import Action, Decision, decide
 from custsync_cli.domain.models import (
     FieldError,
     Operation,
@@ -19,11 +20,8 @@ from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.database import utc_now
+from custsync_cli.store.lookups import StoreLookups
 from custsync_cli.store.operations import ids_with_errors, load_operations, replace_errors
-
-CUSTOMER_KINDS = ("create_customer", "update_customer")
-ADDRESS_KINDS = ("create_address", "update_address")
-CREATE_KINDS = frozenset({"create_customer", "create_address"})
 
 
 @dataclass
@@ -79,8 +77,11 @@ def sync(
     return result
 
 
-class _Batch:
-    """Applies the operations of one transaction and collects their audit events."""
+class _Batch(StoreLookups):
+    """Applies the operations of one transaction and collects their audit events.
+
+    It answers the decision's questions about HQ from the batch's view where it has one.
+    """
 
     def __init__(
         self,
@@ -101,6 +102,7 @@ class _Batch:
         self.with_errors: set[int] = set()
         self.view = BatchView(conn, operations, ctx.config.sequence.name)
         self.deferred = DeferredWrites(conn)
+        self.warn_duplicate_email = ctx.config.validation.duplicate_email == "warn"
 
     def flush(self) -> None:
         self.deferred.flush()
@@ -129,53 +131,60 @@ class _Batch:
             )
         )
 
+    # What the decision asks of HQ ----------------------------------------------------------
+
+    def customer(self, async_account: str) -> dict[str, Any] | None:
+        return self.view.customer(async_account)
+
+    def dependency(
+        self, op: Operation, create_kind: str, address_id: str | None
+    ) -> tuple[int, str] | None:
+        self.deferred.flush()
+        return super().dependency(op, create_kind, address_id)
+
+    def email_owner(self, email: str, except_account: str | None) -> str | None:
+        return self.view.email_owner(email, except_account)
+
+    def later_synced_fields(self, op: Operation) -> dict[str, int]:
+        if not self.view.may_have_later_sync(op):
+            return {}
+        self.deferred.flush()
+        return super().later_synced_fields(op)
+
+    # Carrying the decision out ------------------------------------------------------------
+
     def process(self, op: Operation) -> None:
-        kind = op.kind
-        validator = self.ctx.validator
-        if kind is None:
-            self.fail(op, validator.check(None, op.operation, op.values, None))
-            return
-        customer = self.view.customer(op.async_account)
-        if kind is OperationType.CREATE_CUSTOMER:
-            self.create_customer(op, customer)
-            return
-        if customer is None:
-            self.wait_or_fail(op, "create_customer", None)
-            return
-        account = str(customer["account"])
-        op.customer_account = account
-        current: hq.Values | None
-        if kind is OperationType.UPDATE_CUSTOMER:
-            current = hq.customer_values(customer)
+        decision = decide(
+            op,
+            self,
+            self.ctx.validator,
+            warn_duplicate_email=self.warn_duplicate_email,
+            forced=op.id in self.force,
+        )
+        if decision.account is not None:
+            # A duplicate create keeps the account it may already carry.
+            if op.kind is OperationType.CREATE_CUSTOMER:
+                op.customer_account = op.customer_account or decision.account
+            else:
+                op.customer_account = decision.account
+        for warning in decision.warnings:
+            self.event(op, "warning", warnings=[warning.as_dict()])
+        self.record_old_values(op, decision.current)
+        if decision.action is Action.FAIL:
+            self.fail(op, decision.errors)
+        elif decision.action is Action.WAIT:
+            self.wait(op, decision)
+        elif decision.action is Action.CREATE:
+            self.create_customer(op)
         else:
-            address_id = op.values.get("address_id") or ""
-            current = hq.address_values(self.conn, account, address_id) if address_id else None
-            if kind is OperationType.CREATE_ADDRESS and current is not None:
-                self.fail(
-                    op,
-                    [
-                        FieldError(
-                            "address_id",
-                            "address_exists",
-                            f"address {address_id} already exists for customer {account}",
-                        )
-                    ],
-                )
-                return
-            if kind is OperationType.UPDATE_ADDRESS and address_id and current is None:
-                self.wait_or_fail(op, "create_address", address_id)
-                return
-        errors = validator.check(kind, op.operation, op.values, current)
-        errors += self.duplicate_email(op, account)
-        self.record_old_values(op, current)
-        if errors:
-            self.fail(op, errors)
-            return
-        changes = dict(op.values)
-        conflicts = self.stale_fields(op) if op.id not in self.force else {}
-        for name in conflicts:
-            changes.pop(name, None)
-        if kind is OperationType.UPDATE_CUSTOMER:
+            self.apply(op, decision)
+
+    def apply(self, op: Operation, decision: Decision) -> None:
+        account = str(decision.account)
+        changes = {k: v for k, v in op.values.items() if k not in decision.conflicts}
+        if op.kind is OperationType.UPDATE_CUSTOMER:
+            customer = self.view.customer(op.async_account)
+            assert customer is not None
             self.view.update_customer(customer, changes, self.now)
         else:
             hq.upsert_address(
@@ -184,33 +193,11 @@ class _Batch:
                 str(op.values["address_id"]),
                 changes,
                 self.now,
-                create=kind is OperationType.CREATE_ADDRESS,
+                create=op.kind is OperationType.CREATE_ADDRESS,
             )
-        self.succeed(op, account, conflicts)
+        self.succeed(op, account, decision.conflicts)
 
-    def create_customer(self, op: Operation, customer: dict[str, Any] | None) -> None:
-        if customer is not None:
-            # Recorded whether or not the create that made the customer was in this batch.
-            op.customer_account = op.customer_account or str(customer["account"])
-            self.fail(
-                op,
-                [
-                    FieldError(
-                        "async_account",
-                        "customer_exists",
-                        f"async customer {op.async_account} already has HQ account"
-                        f" {customer['account']}",
-                    )
-                ],
-            )
-            return
-        errors = self.ctx.validator.check(
-            OperationType.CREATE_CUSTOMER, op.operation, op.values, None
-        )
-        errors += self.duplicate_email(op, None)
-        if errors:
-            self.fail(op, errors)
-            return
+    def create_customer(self, op: Operation) -> None:
         sequence = self.ctx.config.sequence
         try:
             account = self.view.numbers.draw()
@@ -232,22 +219,14 @@ class _Batch:
         self.deferred.owner_accounts.append((account, op.async_account))
         self.succeed(op, account, {})
 
-    def wait_or_fail(self, op: Operation, create_kind: str, address_id: str | None) -> None:
-        """Block behind the create this operation needs, or fail if there is none to wait for."""
-        self.deferred.flush()
-        found = find_dependency(self.conn, op, create_kind, address_id)
-        if isinstance(found, FieldError):
-            self.fail(op, [found])
-            return
-        waits_for, status = found
-        if status == Status.DISCARDED:
-            self.fail(op, [discarded_dependency_error(waits_for, create_kind)])
-            return
-        message = f"waits for operation {waits_for} ({create_kind}, {status})"
+    def wait(self, op: Operation, decision: Decision) -> None:
+        """Block behind the create this operation needs."""
+        waits_for = decision.waits_for
+        assert waits_for is not None
         self.conn.execute(
             "UPDATE operations SET status = 'blocked', blocked_by = ?, last_error = ?,"
             " customer_account = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-            (waits_for, message, op.customer_account, self.now, op.id),
+            (waits_for, decision.wait_message(), op.customer_account, self.now, op.id),
         )
         self.clear_errors(op)
         self.view.waiting.setdefault(waits_for, []).append(op.id)
@@ -255,45 +234,10 @@ class _Batch:
         self.outcome(op, Status.BLOCKED)
         self.event(op, "blocked", waits_for=waits_for)
 
-    def duplicate_email(self, op: Operation, account: str | None) -> list[FieldError]:
-        email = op.values.get("email")
-        if not email:
-            return []
-        owner = self.view.email_owner(email, account)
-        if owner is None:
-            return []
-        error = FieldError(
-            "email",
-            "duplicate_email",
-            f"email {email} is already used: possible duplicate of {owner}",
-        )
-        if self.ctx.config.validation.duplicate_email == "warn":
-            self.event(op, "warning", warnings=[error.as_dict()])
-            return []
-        return [error]
-
     def record_old_values(self, op: Operation, current: hq.Values | None) -> None:
         if not current:
             return
         self.deferred.old_values.extend((current.get(name), op.id, name) for name in op.values)
-
-    def stale_fields(self, op: Operation) -> dict[str, int]:
-        """Fields that a later, already synced operation of the same customer changed."""
-        if not self.view.may_have_later_sync(op):
-            return {}
-        self.deferred.flush()
-        kinds = ADDRESS_KINDS if op.operation in ADDRESS_KINDS else CUSTOMER_KINDS
-        rows = self.conn.execute(
-            "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
-            " ON f.operation_id = o.id WHERE o.async_account = ? AND o.status = 'synced'"
-            " AND o.id != ? AND (o.timestamp > ? OR (o.timestamp = ? AND o.id > ?))"
-            " AND o.operation IN (?, ?) AND o.address_id IS ? AND f.dropped = 0"
-            " AND f.conflict_with IS NULL GROUP BY f.name",
-            (op.async_account, op.id, op.timestamp, op.timestamp, op.id, *kinds, op.address_id),
-        ).fetchall()
-        return {
-            str(name): int(by) for name, by in rows if name in op.values and name != "address_id"
-        }
 
     def fail(self, op: Operation, errors: list[FieldError]) -> None:
         self.conn.execute(
@@ -331,7 +275,7 @@ class _Batch:
         if conflict_list:
             details["conflicts"] = conflict_list
         self.event(op, "synced", **details)
-        if op.operation in CREATE_KINDS:
+        if op.kind is not None and op.kind.is_create:
             self.release(op)
 
     def release(self, op: Operation) -> None:
@@ -364,35 +308,3 @@ def _unblock(op: Operation) -> str:
     """``blocked_by = NULL`` only when it is set: writing a foreign-key column makes SQLite
     rewrite every index of the row, several times the cost of the rest of the update."""
     return " blocked_by = NULL," if op.blocked_by is not None else ""
-
-
-def find_dependency(
-    conn: sqlite3.Connection, op: Operation, create_kind: str, address_id: str | None
-) -> tuple[int, str] | FieldError:
-    """The (id, status) of the create ``op`` depends on, or the error if there is none."""
-    row = conn.execute(
-        "SELECT id, status FROM operations WHERE async_account = ? AND operation = ?"
-        " AND address_id IS ? AND id != ? ORDER BY timestamp, id LIMIT 1",
-        (op.async_account, create_kind, address_id, op.id),
-    ).fetchone()
-    if row is not None:
-        return int(row[0]), str(row[1])
-    if address_id is None:
-        return FieldError(
-            "async_account",
-            "unknown_customer",
-            f"HQ has never seen async customer {op.async_account}",
-        )
-    return FieldError(
-        "address_id",
-        "unknown_address",
-        f"customer has no address {address_id} and no operation creates it",
-    )
-
-
-def discarded_dependency_error(waits_for: int, create_kind: str) -> FieldError:
-    return FieldError(
-        "operation",
-        "dependency_discarded",
-        f"operation {waits_for} ({create_kind}) that this one depends on was discarded",
-    )

@@ -10,6 +10,7 @@ from typing import Any
 from custsync_cli.domain.models import Operation
 from custsync_cli.store import hq
 from custsync_cli.store.database import chunked, placeholders
+from custsync_cli.store.operations import blocked_dependants
 
 # SQLite's NOCASE folds ASCII letters only; so does this.
 _NOCASE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -81,13 +82,8 @@ class BatchView:
                     latest[account] = (timestamp, op_id)
 
     def _load_waiting(self, ids: list[int]) -> None:
-        for chunk in chunked(ids):
-            for op_id, blocked_by in self.conn.execute(
-                "SELECT id, blocked_by FROM operations"
-                f" WHERE blocked_by IN ({placeholders(len(chunk))}) AND +status = 'blocked'",
-                chunk,
-            ):
-                self.waiting.setdefault(blocked_by, []).append(op_id)
+        for row in blocked_dependants(self.conn, ids):
+            self.waiting.setdefault(row["blocked_by"], []).append(row["id"])
 
     # Customers ----------------------------------------------------------------------------
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from custsync_cli.domain.decision import discarded_dependency_error
 from custsync_cli.domain.models import Status, summarize_errors
 from custsync_cli.errors import UsageError
 from custsync_cli.jobs.context import JobContext
-from custsync_cli.jobs.sync import discarded_dependency_error
 from custsync_cli.repair import load_editable
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.database import utc_now
-from custsync_cli.store.operations import replace_errors
+from custsync_cli.store.operations import blocked_dependants, replace_errors
 
 
 @dataclass
@@ -62,31 +62,28 @@ def discard(ctx: JobContext, ids: list[int], reason: str | None) -> list[Discard
                 )
             )
             results.append(DiscardResult(op.id, op.operation, op.status))
-        for result in results:
-            dependants = conn.execute(
-                "SELECT id, channel, customer_account FROM operations"
-                " WHERE blocked_by = ? AND status = 'blocked' ORDER BY id",
-                (result.id,),
-            ).fetchall()
+        by_id = {result.id: result for result in results}
+        dependants = blocked_dependants(conn, list(by_id))
+        for op_id, blocked_by, channel, account in sorted(dependants, key=lambda r: r[1]):
+            result = by_id[blocked_by]
             error = discarded_dependency_error(result.id, result.operation)
-            for op_id, channel, account in dependants:
-                conn.execute(
-                    "UPDATE operations SET status = 'failed', last_error = ?, blocked_by = NULL,"
-                    " updated_at = ?, version = version + 1 WHERE id = ?",
-                    (summarize_errors([error]), now, op_id),
+            conn.execute(
+                "UPDATE operations SET status = 'failed', last_error = ?, blocked_by = NULL,"
+                " updated_at = ?, version = version + 1 WHERE id = ?",
+                (summarize_errors([error]), now, op_id),
+            )
+            replace_errors(conn, op_id, [error])
+            events.append(
+                AuditEvent(
+                    action="sync_failed",
+                    actor=ctx.actor,
+                    at=now,
+                    operation_id=op_id,
+                    customer_account=account,
+                    channel=channel,
+                    details={"errors": [error.as_dict()], "discarded": result.id},
                 )
-                replace_errors(conn, op_id, [error])
-                events.append(
-                    AuditEvent(
-                        action="sync_failed",
-                        actor=ctx.actor,
-                        at=now,
-                        operation_id=op_id,
-                        customer_account=account,
-                        channel=channel,
-                        details={"errors": [error.as_dict()], "discarded": result.id},
-                    )
-                )
-                result.failed_dependants.append(int(op_id))
+            )
+            result.failed_dependants.append(int(op_id))
         append_events(conn, events)
     return results

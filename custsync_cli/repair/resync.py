@@ -14,7 +14,7 @@ from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.database import Store, utc_now
-from custsync_cli.store.operations import operation_errors
+from custsync_cli.store.operations import blocked_dependants, operation_errors
 
 
 @dataclass(frozen=True)
@@ -182,27 +182,13 @@ def _resync_steps(
                 if op.status != Status.BLOCKED
             ],
         )
-        waiting = _dependants(conn, chosen)
+        waiting = {row["id"]: row["blocked_by"] for row in blocked_dependants(conn, chosen)}
     result = sync(ctx, only=set(chosen), force=frozenset(chosen) if force else frozenset())
     outcomes: dict[int, int | None] = dict.fromkeys(chosen)
     for op_id in sorted(result.outcomes):
         if op_id not in outcomes:
             outcomes[op_id] = waiting.get(op_id)
     return outcomes
-
-
-def _dependants(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
-    """Blocked operations waiting on any of ``ids``: dependant id -> the id it waits for."""
-    found: dict[int, int] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for op_id, blocked_by in conn.execute(
-            "SELECT id, blocked_by FROM operations WHERE status = 'blocked'"
-            f" AND blocked_by IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        ):
-            found[int(op_id)] = int(blocked_by)
-    return found
 
 
 def _outcomes(

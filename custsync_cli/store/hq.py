@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from custsync_cli.config import SequenceConfig
@@ -35,7 +36,7 @@ def customer_by_account(conn: sqlite3.Connection, account: str) -> dict[str, Any
     return dict(row) if row else None
 
 
-def customer_values(customer: dict[str, Any]) -> Values:
+def customer_values(customer: Mapping[str, Any]) -> Values:
     """The customer's field values, built-in columns and attributes alike."""
     values: Values = {name: customer[name] for name in CUSTOMER_COLUMNS}
     values.update(json.loads(customer["attributes"] or "{}"))

@@ -10,6 +10,9 @@ from typing import Any
 from custsync_cli.domain.models import FieldError, Operation
 from custsync_cli.store.database import chunked, placeholders
 
+CUSTOMER_KINDS = ("create_customer", "update_customer")
+ADDRESS_KINDS = ("create_address", "update_address")
+
 # The columns of Operation's fields, in their order, so a row builds an Operation directly.
 OPERATION_COLUMNS = ", ".join(f.name for f in fields(Operation) if f.name != "values")
 
@@ -92,3 +95,46 @@ def replace_errors(
             "INSERT INTO operation_errors (operation_id, field, code, message) VALUES (?, ?, ?, ?)",
             [(op_id, e.field, e.code, e.message) for e in errors],
         )
+
+
+def first_create(
+    conn: sqlite3.Connection, op: Operation, create_kind: str, address_id: str | None
+) -> tuple[int, str] | None:
+    """The (id, status) of the first ``create_kind`` of ``op``'s async customer (and address)."""
+    row = conn.execute(
+        "SELECT id, status FROM operations WHERE async_account = ? AND operation = ?"
+        " AND address_id IS ? AND id != ? ORDER BY timestamp, id LIMIT 1",
+        (op.async_account, create_kind, address_id, op.id),
+    ).fetchone()
+    return (int(row[0]), str(row[1])) if row is not None else None
+
+
+def later_synced_fields(conn: sqlite3.Connection, op: Operation) -> dict[str, int]:
+    """Field -> the latest synced operation of the same customer (and kind of record), later
+    than ``op``, that applied it."""
+    kinds = ADDRESS_KINDS if op.operation in ADDRESS_KINDS else CUSTOMER_KINDS
+    rows = conn.execute(
+        "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
+        " ON f.operation_id = o.id WHERE o.async_account = ? AND o.status = 'synced'"
+        " AND o.id != ? AND (o.timestamp > ? OR (o.timestamp = ? AND o.id > ?))"
+        " AND o.operation IN (?, ?) AND o.address_id IS ? AND f.dropped = 0"
+        " AND f.conflict_with IS NULL GROUP BY f.name",
+        (op.async_account, op.id, op.timestamp, op.timestamp, op.id, *kinds, op.address_id),
+    ).fetchall()
+    return {str(name): int(by) for name, by in rows}
+
+
+def blocked_dependants(conn: sqlite3.Connection, ids: Sequence[int]) -> list[sqlite3.Row]:
+    """Blocked operations waiting on any of ``ids``, in id order: id, blocked_by, channel,
+    customer_account."""
+    found: list[sqlite3.Row] = []
+    for chunk in chunked(ids):
+        cursor = conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        found += cursor.execute(
+            "SELECT id, blocked_by, channel, customer_account FROM operations"
+            f" WHERE blocked_by IN ({placeholders(len(chunk))}) AND +status = 'blocked'",
+            chunk,
+        ).fetchall()
+    found.sort(key=lambda row: int(row["id"]))
+    return found

@@ -82,6 +82,7 @@ def test_json_output_says_why_it_would_still_fail(workspace: Workspace, cli: Inv
         "errors",
         "warnings",
         "waits_for",
+        "conflicts",
     ]
     assert data["id"] == chain.create and data["operation"] == "create_customer"
     assert data["status"] == "failed" and data["changed"] is True

@@ -214,3 +214,32 @@ def test_wait_outlasts_a_short_run(workspace: Workspace, cli: Invoke) -> None:
     holder.join()
     assert result.exit_code == 0, result.stderr
     assert sc.operation(workspace, chain.create)["status"] == "synced"
+
+
+def test_edit_verdict_names_the_fields_a_resync_then_keeps(
+    workspace: Workspace, cli: Invoke
+) -> None:
+    case = sc.conflict(workspace)
+    edited = cli("edit", str(case.older), "--set", "phone=+46 70 111 22 33", "--reason", "number")
+    assert edited.exit_code == 0, edited.stderr
+    assert (
+        f"would now pass validation; a resync keeps the newer email (changed by operation"
+        f" {case.newer}) unless forced"
+    ) in edited.stdout
+    verdict = cli(
+        "edit",
+        str(case.older),
+        "--set",
+        "phone=+46 70 111 22 34",
+        "--reason",
+        "r",
+        "--format",
+        "json",
+    ).json()
+    predicted = verdict["conflicts"]
+    resynced = cli("resync", str(case.older), "--format", "json").json()["operations"][0]
+    assert predicted == [
+        {"field": c["field"], "kept_from_operation": c["kept_from_operation"]}
+        for c in resynced["conflicts"]
+    ]
+    assert predicted == [{"field": "email", "kept_from_operation": case.newer}]
