@@ -9,9 +9,33 @@ from typing import Any
 
 from custsync_cli.config import SequenceConfig
 from custsync_cli.store.database import chunked, placeholders
-from custsync_cli.store.migrations import ADDRESS_COLUMNS, CUSTOMER_COLUMNS
 
 Values = dict[str, str | None]
+
+# The HQ record's columns (migration m001 created them).
+CUSTOMER_COLUMNS = (
+    "type",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "customer_group",
+    "currency",
+    "language",
+)
+ADDRESS_COLUMNS = (
+    "name",
+    "street",
+    "city",
+    "county",
+    "state",
+    "zip_code",
+    "country",
+    "purpose",
+    "is_primary",
+)
 CUSTOMER_SELECT = ", ".join(
     ("account", "async_account", "channel", *CUSTOMER_COLUMNS, "attributes")
 )

@@ -10,30 +10,6 @@ from custsync_cli.errors import StoreError
 
 Migration = Callable[[sqlite3.Connection], None]
 
-CUSTOMER_COLUMNS = (
-    "type",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "organization_name",
-    "email",
-    "phone",
-    "customer_group",
-    "currency",
-    "language",
-)
-ADDRESS_COLUMNS = (
-    "name",
-    "street",
-    "city",
-    "county",
-    "state",
-    "zip_code",
-    "country",
-    "purpose",
-    "is_primary",
-)
-
 
 def _run(conn: sqlite3.Connection, script: str) -> None:
     for statement in re.split(r";\s*\n", script):
@@ -41,12 +17,14 @@ def _run(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
+# Released migrations are frozen: literal SQL, never built from constants that live code
+# may change. A schema change is a new migration appended to MIGRATIONS.
+
+
 def m001_initial(conn: sqlite3.Connection) -> None:
-    customer_columns = ",\n".join(f"  {name} TEXT" for name in CUSTOMER_COLUMNS)
-    address_columns = ",\n".join(f"  {name} TEXT" for name in ADDRESS_COLUMNS)
     _run(
         conn,
-        f"""
+        """
 CREATE TABLE operations (
   id INTEGER PRIMARY KEY,
   channel TEXT NOT NULL,
@@ -106,8 +84,17 @@ CREATE TABLE customers (
   account TEXT PRIMARY KEY,
   async_account TEXT NOT NULL UNIQUE,
   channel TEXT NOT NULL,
-{customer_columns},
-  attributes TEXT NOT NULL DEFAULT '{{}}',
+  type TEXT,
+  first_name TEXT,
+  middle_name TEXT,
+  last_name TEXT,
+  organization_name TEXT,
+  email TEXT,
+  phone TEXT,
+  customer_group TEXT,
+  currency TEXT,
+  language TEXT,
+  attributes TEXT NOT NULL DEFAULT '{}',
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   created_by_operation INTEGER REFERENCES operations(id)
@@ -117,7 +104,15 @@ CREATE INDEX customers_email ON customers (email COLLATE NOCASE);
 CREATE TABLE addresses (
   customer_account TEXT NOT NULL REFERENCES customers(account),
   address_id TEXT NOT NULL,
-{address_columns},
+  name TEXT,
+  street TEXT,
+  city TEXT,
+  county TEXT,
+  state TEXT,
+  zip_code TEXT,
+  country TEXT,
+  purpose TEXT,
+  is_primary TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   PRIMARY KEY (customer_account, address_id)
