@@ -8,8 +8,6 @@ from custsync_cli.domain.models import EDITABLE_STATUSES, Operation
 from custsync_cli.errors import CustsyncError, NotFoundError
 from custsync_cli.store.operations import load_operations
 
-CHUNK = 500
-
 
 class NotRepairable(CustsyncError):
     """The operation is synced or discarded; only failed, blocked or pending ones can change."""
@@ -18,11 +16,7 @@ class NotRepairable(CustsyncError):
 def load_editable(conn: sqlite3.Connection, ids: list[int], verb: str) -> list[Operation]:
     """Load ``ids`` in id order; raise if one is missing or already final (synced/discarded)."""
     storable = sorted({op_id for op_id in ids if 0 < op_id < 2**63})
-    found = {
-        op.id: op
-        for start in range(0, len(storable), CHUNK)
-        for op in load_operations(conn, storable[start : start + CHUNK])
-    }
+    found = {op.id: op for op in load_operations(conn, storable)}
     missing = [op_id for op_id in ids if op_id not in found]
     if missing:
         listed = ", ".join(str(op_id) for op_id in missing)

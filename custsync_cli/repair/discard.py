@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custsync_cli.domain.decision import discarded_dependency_error
-from custsync_cli.domain.models import Status, summarize_errors
+from custsync_cli.domain.models import Status
 from custsync_cli.errors import UsageError
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.database import utc_now
-from custsync_cli.store.operations import blocked_dependants, replace_errors
+from custsync_cli.store.operations import blocked_dependants, fail_blocked, mark_discarded
 
 
 @dataclass
@@ -45,11 +45,7 @@ def discard(ctx: JobContext, ids: list[int], reason: str | None) -> list[Discard
     with ctx.store.transaction() as conn:
         operations = load_editable(conn, ids, "discarded")
         for op in operations:
-            conn.execute(
-                "UPDATE operations SET status = 'discarded', discard_reason = ?, blocked_by = NULL,"
-                " updated_at = ?, version = version + 1 WHERE id = ?",
-                (why, now, op.id),
-            )
+            mark_discarded(conn, op.id, why, now)
             events.append(
                 AuditEvent(
                     action="discarded",
@@ -67,12 +63,7 @@ def discard(ctx: JobContext, ids: list[int], reason: str | None) -> list[Discard
         for op_id, blocked_by, channel, account in sorted(dependants, key=lambda r: r[1]):
             result = by_id[blocked_by]
             error = discarded_dependency_error(result.id, result.operation)
-            conn.execute(
-                "UPDATE operations SET status = 'failed', last_error = ?, blocked_by = NULL,"
-                " updated_at = ?, version = version + 1 WHERE id = ?",
-                (summarize_errors([error]), now, op_id),
-            )
-            replace_errors(conn, op_id, [error])
+            fail_blocked(conn, op_id, [error], now)
             events.append(
                 AuditEvent(
                     action="sync_failed",

@@ -15,8 +15,13 @@ from custsync_cli.repair import load_editable
 from custsync_cli.repair.check import Verdict, check_operation
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.database import utc_now
-from custsync_cli.store.operations import load_operation, load_operations
-from custsync_cli.store.queries import OperationFilter, where_clause
+from custsync_cli.store.operations import (
+    load_operation,
+    load_operations,
+    operation_kinds,
+    save_field_edits,
+)
+from custsync_cli.store.queries import OperationFilter, matching_statuses
 
 
 @dataclass(frozen=True)
@@ -114,24 +119,12 @@ def apply_changes(
     now: str,
 ) -> int:
     """Write ``changes`` and the 'edited' audit event in the caller's transaction; new version."""
-    for change in changes:
-        if change.unset:
-            conn.execute(
-                "UPDATE operation_fields SET dropped = 1, edited = 1"
-                " WHERE operation_id = ? AND name = ?",
-                (op.id, change.field),
-            )
-        else:
-            conn.execute(
-                "INSERT INTO operation_fields (operation_id, name, channel_value, new_value,"
-                " edited) VALUES (?, ?, NULL, ?, 1) ON CONFLICT (operation_id, name) DO UPDATE"
-                " SET new_value = excluded.new_value, edited = 1, dropped = 0",
-                (op.id, change.field, change.new),
-            )
-        if change.field == "address_id" and op.kind is not None and op.kind.is_address:
-            conn.execute("UPDATE operations SET address_id = ? WHERE id = ?", (change.new, op.id))
-    conn.execute(
-        "UPDATE operations SET version = version + 1, updated_at = ? WHERE id = ?", (now, op.id)
+    save_field_edits(
+        conn,
+        op.id,
+        [(c.field, c.new, c.unset) for c in changes],
+        address_id_column=op.kind is not None and op.kind.is_address,
+        now=now,
     )
     version = op.version + 1
     append_events(
@@ -191,26 +184,15 @@ def edit_operation(
 
 def editable_matches(ctx: JobContext, flt: OperationFilter) -> tuple[list[int], int]:
     """Ids of the editable operations ``flt`` matches (oldest first), and how many final ones."""
-    clause, params = where_clause(flt)
-    rows = ctx.store.conn.execute(
-        f"SELECT o.id, o.status FROM operations AS o WHERE {clause} ORDER BY o.id", params
-    ).fetchall()
-    editable = [int(r[0]) for r in rows if r[1] in EDITABLE_STATUSES]
+    rows = matching_statuses(ctx.store.conn, flt)
+    editable = [op_id for op_id, status in rows if status in EDITABLE_STATUSES]
     return editable, len(rows) - len(editable)
 
 
 def check_bulk_fields(ctx: JobContext, ids: list[int], sets: Mapping[str, str]) -> None:
     """Refuse before asking for confirmation if a set field does not fit every matched one."""
     names = list(sets)
-    kinds = {
-        str(row[0])
-        for start in range(0, len(ids), 500)
-        for row in ctx.store.conn.execute(
-            "SELECT DISTINCT operation FROM operations WHERE id IN"
-            f" ({', '.join('?' * len(ids[start : start + 500]))})",
-            ids[start : start + 500],
-        )
-    }
+    kinds = operation_kinds(ctx.store.conn, ids)
     for kind in sorted(kinds):
         try:
             parsed = OperationType(kind)
@@ -233,19 +215,13 @@ def bulk_edit(
     results: list[EditResult] = []
     now = utc_now()
     with ctx.store.transaction() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for op in load_editable(conn, chunk, "edited"):
-                changes = plan_changes(op, sets, unset_names, catalogue)
-                version = op.version
-                if changes:
-                    version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=now)
-                results.append(EditResult(op.id, op.operation, op.status, version, changes))
-        fresh = {
-            op.id: op
-            for start in range(0, len(ids), 500)
-            for op in load_operations(conn, ids[start : start + 500])
-        }
+        for op in load_editable(conn, ids, "edited"):
+            changes = plan_changes(op, sets, unset_names, catalogue)
+            version = op.version
+            if changes:
+                version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=now)
+            results.append(EditResult(op.id, op.operation, op.status, version, changes))
+        fresh = {op.id: op for op in load_operations(conn, ids)}
         for result in results:
             result.verdict = check_operation(
                 conn, ctx.config, ctx.validator, fresh[result.operation_id]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +11,14 @@ from custsync_cli.domain.models import Status
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.store.audit import AuditEvent, append_events
-from custsync_cli.store.database import Store, utc_now
-from custsync_cli.store.operations import blocked_dependants, operation_errors
+from custsync_cli.store.database import rehearsal, utc_now
+from custsync_cli.store.operations import (
+    blocked_dependants,
+    kept_conflicts,
+    mark_for_resync,
+    operation_errors,
+    resync_outcome_row,
+)
 
 
 @dataclass(frozen=True)
@@ -95,21 +99,6 @@ class ResyncReport:
         }
 
 
-class _SavepointStore(Store):
-    """A store whose transactions are savepoints inside one outer transaction (dry runs)."""
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("SAVEPOINT custsync_step")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK TO custsync_step")
-            self.conn.execute("RELEASE custsync_step")
-            raise
-        self.conn.execute("RELEASE custsync_step")
-
-
 def resync(
     ctx: JobContext,
     ids: list[int],
@@ -133,20 +122,16 @@ def resync(
             report.skipped_channels.update(distributed.skipped_channels)
         report.operations = _outcomes(ctx.store.conn, outcomes, report)
         return report
-    conn = ctx.store.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        rehearsal = JobContext(
+    with rehearsal(ctx.store) as scratch:
+        trial = JobContext(
             config=ctx.config,
-            store=_SavepointStore(conn, ctx.store.path),
+            store=scratch,
             actor=ctx.actor,
             stop=ctx.stop,
             _validator=ctx.validator,
         )
-        outcomes = _resync_steps(rehearsal, ids, force, report)
-        report.operations = _outcomes(conn, outcomes, report)
-    finally:
-        conn.execute("ROLLBACK")
+        outcomes = _resync_steps(trial, ids, force, report)
+        report.operations = _outcomes(scratch.conn, outcomes, report)
     return report
 
 
@@ -161,11 +146,7 @@ def _resync_steps(
         operations = load_editable(conn, ids, "resynced")
         chosen = [op.id for op in operations]
         failed = [op.id for op in operations if op.status == Status.FAILED]
-        conn.executemany(
-            "UPDATE operations SET status = 'pending', version = version + 1, updated_at = ?"
-            " WHERE id = ? AND status = 'failed'",
-            [(now, op_id) for op_id in failed],
-        )
+        mark_for_resync(conn, failed, now)
         append_events(
             conn,
             [
@@ -196,11 +177,7 @@ def _outcomes(
 ) -> list[Outcome]:
     results: list[Outcome] = []
     for op_id in sorted(outcomes):
-        row = conn.execute(
-            "SELECT id, operation, channel, async_account, customer_account, status,"
-            " blocked_by, distributed_at FROM operations WHERE id = ?",
-            (op_id,),
-        ).fetchone()
+        row = resync_outcome_row(conn, op_id)
         outcome = Outcome(
             id=int(row["id"]),
             operation=row["operation"],
@@ -220,13 +197,4 @@ def _outcomes(
 
 
 def _conflicts(conn: sqlite3.Connection, op_id: int) -> list[Conflict]:
-    return [
-        Conflict(str(name), wanted, kept, int(by))
-        for name, wanted, by, kept in conn.execute(
-            "SELECT f.name, f.new_value, f.conflict_with, later.new_value"
-            " FROM operation_fields f LEFT JOIN operation_fields later"
-            " ON later.operation_id = f.conflict_with AND later.name = f.name"
-            " WHERE f.operation_id = ? AND f.conflict_with IS NOT NULL ORDER BY f.name",
-            (op_id,),
-        )
-    ]
+    return [Conflict(*kept) for kept in kept_conflicts(conn, op_id)]

@@ -152,3 +152,32 @@ def open_store(path: Path, *, create: bool = False) -> Store:
         store.close()
         raise
     return store
+
+
+class SavepointStore(Store):
+    """A store whose transactions are savepoints inside one outer transaction."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("SAVEPOINT custsync_step")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK TO custsync_step")
+            self.conn.execute("RELEASE custsync_step")
+            raise
+        self.conn.execute("RELEASE custsync_step")
+
+
+@contextmanager
+def rehearsal(store: Store) -> Iterator[Store]:
+    """A store to run real steps on for a dry run: everything written is rolled back at the end,
+    and the write lock is held throughout, so what it shows is what a real run would do."""
+    try:
+        store.conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise StoreError(describe_sqlite_error(exc, store.path)) from None
+    try:
+        yield SavepointStore(store.conn, store.path)
+    finally:
+        store.conn.execute("ROLLBACK")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from custsync_cli.domain.models import FieldError, Operation
+from custsync_cli.domain.models import FieldError, Operation, summarize_errors
 from custsync_cli.store.database import chunked, placeholders
 
 CUSTOMER_KINDS = ("create_customer", "update_customer")
@@ -138,3 +138,104 @@ def blocked_dependants(conn: sqlite3.Connection, ids: Sequence[int]) -> list[sql
         ).fetchall()
     found.sort(key=lambda row: int(row["id"]))
     return found
+
+
+def save_field_edits(
+    conn: sqlite3.Connection,
+    op_id: int,
+    edits: Sequence[tuple[str, str | None, bool]],
+    *,
+    address_id_column: bool,
+    now: str,
+) -> None:
+    """An operator's ``(field, new value, unset)`` edits, and the operation's version bumped.
+
+    An unset drops the field (the channel's value stays on record); ``address_id_column``
+    keeps the operation's ``address_id`` column in step when that field is edited.
+    """
+    for name, value, unset in edits:
+        if unset:
+            conn.execute(
+                "UPDATE operation_fields SET dropped = 1, edited = 1"
+                " WHERE operation_id = ? AND name = ?",
+                (op_id, name),
+            )
+        else:
+            conn.execute(
+                "INSERT INTO operation_fields (operation_id, name, channel_value, new_value,"
+                " edited) VALUES (?, ?, NULL, ?, 1) ON CONFLICT (operation_id, name) DO UPDATE"
+                " SET new_value = excluded.new_value, edited = 1, dropped = 0",
+                (op_id, name, value),
+            )
+        if name == "address_id" and address_id_column:
+            conn.execute("UPDATE operations SET address_id = ? WHERE id = ?", (value, op_id))
+    conn.execute(
+        "UPDATE operations SET version = version + 1, updated_at = ? WHERE id = ?", (now, op_id)
+    )
+
+
+def operation_kinds(conn: sqlite3.Connection, ids: Sequence[int]) -> set[str]:
+    """The distinct operation types among ``ids``."""
+    return {
+        str(row[0])
+        for chunk in chunked(ids)
+        for row in conn.execute(
+            f"SELECT DISTINCT operation FROM operations WHERE id IN ({placeholders(len(chunk))})",
+            chunk,
+        )
+    }
+
+
+def mark_for_resync(conn: sqlite3.Connection, ids: Sequence[int], now: str) -> None:
+    """Failed operations among ``ids`` back to pending, so the sync job takes them again."""
+    conn.executemany(
+        "UPDATE operations SET status = 'pending', version = version + 1, updated_at = ?"
+        " WHERE id = ? AND status = 'failed'",
+        [(now, op_id) for op_id in ids],
+    )
+
+
+def mark_discarded(conn: sqlite3.Connection, op_id: int, reason: str, now: str) -> None:
+    conn.execute(
+        "UPDATE operations SET status = 'discarded', discard_reason = ?, blocked_by = NULL,"
+        " updated_at = ?, version = version + 1 WHERE id = ?",
+        (reason, now, op_id),
+    )
+
+
+def fail_blocked(conn: sqlite3.Connection, op_id: int, errors: list[FieldError], now: str) -> None:
+    """A blocked operation fails with ``errors`` (its dependency will never sync)."""
+    conn.execute(
+        "UPDATE operations SET status = 'failed', last_error = ?, blocked_by = NULL,"
+        " updated_at = ?, version = version + 1 WHERE id = ?",
+        (summarize_errors(errors), now, op_id),
+    )
+    replace_errors(conn, op_id, errors)
+
+
+def resync_outcome_row(conn: sqlite3.Connection, op_id: int) -> sqlite3.Row:
+    """What a resync reports of one operation: identity, status, what it waits for."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    row: sqlite3.Row = cursor.execute(
+        "SELECT id, operation, channel, async_account, customer_account, status,"
+        " blocked_by, distributed_at FROM operations WHERE id = ?",
+        (op_id,),
+    ).fetchone()
+    return row
+
+
+def kept_conflicts(
+    conn: sqlite3.Connection, op_id: int
+) -> list[tuple[str, str | None, str | None, int]]:
+    """Fields a sync kept from a later operation: (field, wanted, kept, kept_from_operation)."""
+    return [
+        (str(name), wanted, kept, int(by))
+        for name, wanted, by, kept in conn.execute(
+            "SELECT f.name, f.new_value, f.conflict_with, later.new_value"
+            " FROM operation_fields f LEFT JOIN operation_fields later"
+            " ON later.operation_id = f.conflict_with AND later.name = f.name"
+            " WHERE f.operation_id = ? AND f.conflict_with IS NOT NULL ORDER BY f.name",
+            (op_id,),
+        )
+    ]

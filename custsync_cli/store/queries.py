@@ -153,3 +153,14 @@ def count_matching(conn: sqlite3.Connection, flt: OperationFilter) -> int:
     return int(
         conn.execute(f"SELECT count(*) FROM operations AS o WHERE {clause}", params).fetchone()[0]
     )
+
+
+def matching_statuses(conn: sqlite3.Connection, flt: OperationFilter) -> list[tuple[int, str]]:
+    """(id, status) of every matching operation, oldest first: what a bulk repair works on."""
+    clause, params = where_clause(flt)
+    return [
+        (int(row[0]), str(row[1]))
+        for row in conn.execute(
+            f"SELECT o.id, o.status FROM operations AS o WHERE {clause} ORDER BY o.id", params
+        )
+    ]
