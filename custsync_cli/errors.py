@@ -54,6 +54,10 @@ class ChannelError(CustsyncError):
     """A channel database is missing, malformed or hostile."""
 
 
+class CountersWentBack(ChannelError):
+    """A channel's replication counters no longer continue from its watermark."""
+
+
 class LockedError(CustsyncError):
     """Another run holds the lock."""
 

@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from custsync_cli.config import ChannelConfig
-from custsync_cli.store.invariants import check_invariants, differences, snapshot
+from custsync_cli.store.invariants import (
+    channel_counters,
+    check_invariants,
+    differences,
+    snapshot,
+)
 
 # Every named fault point in the jobs (see custsync_cli/faults.py).
 FAULT_POINTS = (
@@ -46,6 +51,46 @@ OUTBOX_SQL = (
 )
 
 
+# Hostile outbox rows (``--hostile``): a column and its raw value, and the error expected.
+# A value in a 1-tuple is written as TEXT that is not UTF-8.
+HOSTILE_ROWS: tuple[tuple[str, str, Any, tuple[str, str]], ...] = (
+    (
+        "time before year 1",
+        "created_at",
+        "0001-01-01T00:00:00+01:00",
+        ("created_at", "malformed_row"),
+    ),
+    ("time after 9999", "created_at", "9999-12-31T23:59:59-01:00", ("created_at", "malformed_row")),
+    ("time a blob", "created_at", b"\x00", ("created_at", "malformed_row")),
+    ("fields 1000 deep", "fields", "[" * 1000 + "]" * 1000, ("fields", "malformed_row")),
+    (
+        "fields 100000 deep",
+        "fields",
+        '{"a":' + "[" * 100_000 + "]" * 100_000 + "}",
+        ("fields", "malformed_row"),
+    ),
+    (
+        "fields Latin-1",
+        "fields",
+        ('{"last_name": "Lindstr\xf6m"}'.encode("latin-1"),),
+        ("fields", "malformed_row"),
+    ),
+    ("fields a blob", "fields", b'{"last_name": "x"}', ("fields", "malformed_row")),
+    ("fields lone surrogate", "fields", '{"last_name": "\\udc00"}', ("fields", "malformed_row")),
+    (
+        "account Latin-1",
+        "async_account",
+        ("Lindstr\xf6m".encode("latin-1"),),
+        ("async_account", "malformed_row"),
+    ),
+    ("operation a blob", "operation", b"create_customer", ("operation", "malformed_row")),
+)
+HOSTILE_TEMPLATE = ("hostile", "create_customer", "{}", "2026-11-01T08:00:00Z", "till")
+# Counters of a non-contract outbox (``loose``): usable ones, text, blob, reals, NULL, 0 and
+# a shared one. Only the integers above 0 are keys; 3 is shared by two rows.
+LOOSE_COUNTERS: tuple[Any, ...] = (1, "abc", b"\x01", 1e19, 2.5, 3, 3, None, 0, -7, 5)
+
+
 @dataclass
 class Workload:
     """A template folder: config and channel databases, before any job ran."""
@@ -53,6 +98,8 @@ class Workload:
     root: Path
     channels: list[ChannelConfig]
     outbox: dict[str, list[int]]
+    # channel -> counter -> (field, code) each hostile row must fail with
+    hostile: dict[str, dict[int, tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path:
@@ -140,8 +187,64 @@ def _channel_rows(rng: random.Random, name: str, count: int) -> list[tuple[Any, 
     return rows
 
 
+def _insert_hostile(conn: sqlite3.Connection, row: tuple[Any, ...], column: str, value: Any) -> int:
+    names = ("async_account", "operation", "fields", "created_at", "created_by")
+    params = list(row)
+    params[names.index(column)] = value[0] if isinstance(value, tuple) else value
+    marks = ", ".join(
+        "CAST(? AS TEXT)" if n == column and isinstance(value, tuple) else "?" for n in names
+    )
+    cursor = conn.execute(
+        f"INSERT INTO async_customer_operation ({', '.join(names)}) VALUES ({marks})", params
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _write_outbox(
+    conn: sqlite3.Connection, rows: list[tuple[Any, ...]], rng: random.Random, hostile: bool
+) -> dict[int, tuple[str, str]]:
+    """Write ``rows``; with ``hostile``, each hostile row shape once at a random place."""
+    if not hostile:
+        conn.executemany(OUTBOX_SQL, rows)
+        return {}
+    places = {rng.randrange(len(rows) + 1): shape for shape in HOSTILE_ROWS}
+    expected: dict[int, tuple[str, str]] = {}
+    for index in range(len(rows) + 1):
+        if index in places:
+            _, column, value, error = places[index]
+            template = rows[min(index, len(rows) - 1)] if rows else HOSTILE_TEMPLATE
+            expected[_insert_hostile(conn, template, column, value)] = error
+        if index < len(rows):
+            conn.execute(OUTBOX_SQL, rows[index])
+    return expected
+
+
+def _loose_channel(path: Path, rng: random.Random) -> dict[int, tuple[str, str]]:
+    """A non-contract outbox whose counter column takes any value."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "CREATE TABLE async_customer_operation (replication_counter, async_account TEXT,"
+            " operation TEXT, fields TEXT, created_at TEXT, created_by TEXT)"
+        )
+        for serial, counter in enumerate(LOOSE_COUNTERS):
+            conn.execute(
+                "INSERT INTO async_customer_operation VALUES (?, ?, 'create_customer', ?,"
+                " '2026-11-01T08:00:00Z', 'loose-till')",
+                (counter, f"loose-{serial}", json.dumps(_customer(rng, 9000 + serial))),
+            )
+    conn.close()
+    return {3: ("replication_counter", "malformed_row")}
+
+
 def make_workload(
-    root: Path, *, seed: int, operations: int, channels: int = 3, batch_size: int = 20
+    root: Path,
+    *,
+    seed: int,
+    operations: int,
+    channels: int = 3,
+    batch_size: int = 20,
+    hostile: bool = False,
 ) -> Workload:
     """Write a config and ``channels`` channel databases holding ``operations`` rows in all."""
     import yaml
@@ -155,24 +258,50 @@ def make_workload(
     names = [f"ch{index + 1}" for index in range(channels)]
     configs: list[ChannelConfig] = []
     outbox: dict[str, list[int]] = {}
+    expected: dict[str, dict[int, tuple[str, str]]] = {}
     for index, name in enumerate(names):
         path = root / "channels" / f"{name}.db"
         create_channel_database(path)
         share = operations // channels + (1 if index < operations % channels else 0)
         conn = sqlite3.connect(path)
         with conn:
-            conn.executemany(OUTBOX_SQL, _channel_rows(rng, name, share))
-        counters = conn.execute("SELECT replication_counter FROM async_customer_operation")
-        outbox[name] = [int(r[0]) for r in counters]
+            expected[name] = _write_outbox(conn, _channel_rows(rng, name, share), rng, hostile)
         conn.close()
         configs.append(ChannelConfig(name, path))
+    if hostile:
+        names.append("loose")
+        path = root / "channels" / "loose.db"
+        expected["loose"] = _loose_channel(path, rng)
+        configs.append(ChannelConfig("loose", path))
+    for channel in configs:
+        outbox[channel.name] = channel_counters(channel.database)
     config = {
         "store": "custsync.db",
         "channels": [{"name": n, "database": f"channels/{n}.db"} for n in names],
         "jobs": {"batch_size": batch_size},
     }
     (root / "custsync.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
-    return Workload(root, configs, outbox)
+    return Workload(root, configs, outbox, {k: v for k, v in expected.items() if v})
+
+
+def hostile_problems(workload: Workload, store: Path) -> list[str]:
+    """Each hostile row is a failed operation with its code (the good rows: the reference)."""
+    problems: list[str] = []
+    conn = sqlite3.connect(store)
+    try:
+        for channel, rows in workload.hostile.items():
+            for counter, error in rows.items():
+                found = conn.execute(
+                    "SELECT o.status, e.field, e.code FROM operations o LEFT JOIN"
+                    " operation_errors e ON e.operation_id = o.id"
+                    " WHERE o.channel = ? AND o.replication_counter = ?",
+                    (channel, counter),
+                ).fetchall()
+                if not any(r[0] == "failed" and (r[1], r[2]) == error for r in found):
+                    problems.append(f"{channel} counter {counter}: expected failed {error}")
+    finally:
+        conn.close()
+    return problems
 
 
 def copy_workload(workload: Workload, dest: Path) -> Workload:
@@ -183,7 +312,7 @@ def copy_workload(workload: Workload, dest: Path) -> Workload:
     channels = [
         ChannelConfig(c.name, dest / "channels" / c.database.name) for c in workload.channels
     ]
-    return Workload(dest, channels, workload.outbox)
+    return Workload(dest, channels, workload.outbox, workload.hostile)
 
 
 def custsync_executable() -> str:
@@ -239,6 +368,9 @@ def reference_run(workload: Workload, dest: Path) -> Reference:
     if code != 0:
         raise RuntimeError(f"the reference run failed ({code}): {stderr.strip()}")
     problems = check_invariants(copy.root / "custsync.db", copy.channels, complete=True)
+    problems += hostile_problems(copy, copy.root / "custsync.db")
+    if "Traceback" in stderr or "internal error" in stderr:
+        problems.append("the reference run printed a traceback or an internal error")
     if problems:
         raise RuntimeError(f"the reference run breaks invariants: {problems[:3]}")
     return Reference(snapshot(copy.root / "custsync.db", copy.channels), seconds)
@@ -265,9 +397,10 @@ def finish_and_check(copy: Workload, reference: Reference, result: TrialResult) 
     if code != 0:
         result.violations.append(f"the run after the crash exited {code}: {stderr.strip()}")
         return result
-    if "Traceback" in stderr:
+    if "Traceback" in stderr or "internal error" in stderr:
         result.violations.append("the run after the crash printed a traceback")
     result.violations += check_invariants(store, copy.channels, complete=True)
+    result.violations += hostile_problems(copy, store)
     result.violations += differences(reference.state, snapshot(store, copy.channels))
     return result
 
@@ -313,6 +446,7 @@ def soak(
     batch_size: int = 20,
     seed: int | None = None,
     directory: Path | None = None,
+    hostile: bool = False,
 ) -> dict[str, Any]:
     """Alternate kill -9 and fault trials; return the figures."""
     seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
@@ -328,6 +462,7 @@ def soak(
             operations=operations,
             channels=channels,
             batch_size=batch_size,
+            hostile=hostile,
         )
         reference = reference_run(workload, directory / "reference")
         batches = max(operations // batch_size, 1)
@@ -339,6 +474,9 @@ def soak(
             "fault_trials": 0,
             "invariant_violations": 0,
             "reference_seconds": round(reference.seconds, 2),
+            "hostile_shapes": (
+                [shape[0] for shape in HOSTILE_ROWS] + ["loose counters"] if hostile else []
+            ),
         }
         started = time.monotonic()
         for number in range(trials):
@@ -383,6 +521,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=20, help="jobs.batch_size")
     parser.add_argument("--seed", type=int, default=None, help="workload and timing seed")
     parser.add_argument("--dir", type=Path, default=None, help="work folder (kept)")
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="mix every hostile row shape into the channels and add a non-contract outbox",
+    )
     args = parser.parse_args(argv)
     if args.trials < 1 or args.operations < 1 or args.channels < 1 or args.batch_size < 1:
         parser.error("--trials, --operations, --channels and --batch-size must be positive")
@@ -393,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         directory=args.dir,
+        hostile=args.hostile,
     )
     print(
         f"trials {figures['trials']} (kill -9 {figures['kill_trials']},"
@@ -401,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
         f" {figures['seconds']} s (seed {figures['seed']},"
         f" uninterrupted run {figures['reference_seconds']} s)"
     )
+    if figures["hostile_shapes"]:
+        shapes = figures["hostile_shapes"]
+        print(f"hostile row shapes {len(shapes)}: {', '.join(shapes)}")
     return 1 if figures["invariant_violations"] else 0
 
 

@@ -66,7 +66,7 @@ def run_jobs_command(
     """
     from custsync_cli.errors import ExitCode
     from custsync_cli.jobs.runner import JOB_ORDER, run_jobs, sleep_interruptibly
-    from custsync_cli.output.console import message
+    from custsync_cli.output.console import error, message
     from custsync_cli.output.progress import JobTally, LiveProgress
     from custsync_cli.output.render import dumps
     from custsync_cli.store.lock import run_lock
@@ -77,6 +77,7 @@ def run_jobs_command(
     pause = interval or config.jobs.interval
     runs = 0
     any_failed = False
+    halted: set[str] = set()
     live = sys.stderr.isatty() and not quiet and output_format is not OutputFormat.json
     with state.open_store(config, create=True) as store:
         ctx = state.job_context(config, store)
@@ -93,6 +94,8 @@ def run_jobs_command(
                         report = run_jobs(ctx, jobs, channels)
                 runs += 1
                 any_failed = any_failed or report.failed > 0 or report.malformed > 0
+                any_failed = any_failed or bool(report.unreadable_rows)
+                halted.update(report.halted_channels)
                 if output_format is OutputFormat.json:
                     typer.echo(dumps(report.as_dict(), indent=None))
                 elif not quiet:
@@ -103,8 +106,15 @@ def run_jobs_command(
                     if verbose or report.skipped_channels:
                         for name, reason in sorted(report.skipped_channels.items()):
                             message(f"  skipped {name}: {reason}")
+                    for problem in sorted(report.unreadable_rows.values()):
+                        message(f"  {problem}")
                 if not loop or (max_runs is not None and runs >= max_runs):
                     break
                 sleep_interruptibly(ctx, pause)
+    if halted:
+        first, *others = sorted(halted)
+        more = f" (also: {', '.join(others)})" if others else ""
+        error(report.skipped_channels.get(first, f"channel {first}: counters went back") + more)
+        raise typer.Exit(ExitCode.ERROR)
     if strict and any_failed:
         raise typer.Exit(ExitCode.SOME_FAILED)

@@ -15,7 +15,15 @@ from custsync_cli.cli import state
 from custsync_cli.cli.fast import COMPLETE_VAR
 
 # Registration order is the order of the help panels and commands: Audit, Repair, Jobs, Setup.
-MODULES = ("audit_cmds", "repair_cmds", "jobs_cmds", "status_cmds", "setup_cmds", "admin_cmds")
+MODULES = (
+    "audit_cmds",
+    "repair_cmds",
+    "jobs_cmds",
+    "channel_cmds",
+    "status_cmds",
+    "setup_cmds",
+    "admin_cmds",
+)
 # The module that registers each top-level command; tests check it against the full app.
 COMMANDS = {
     "list": "audit_cmds",
@@ -26,6 +34,7 @@ COMMANDS = {
     "resync": "repair_cmds",
     "discard": "repair_cmds",
     "run-jobs": "jobs_cmds",
+    "channel": "channel_cmds",
     "status": "status_cmds",
     "jobs": "status_cmds",
     "init": "setup_cmds",

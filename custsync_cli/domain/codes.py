@@ -192,8 +192,13 @@ _ENTRIES = (
         "malformed_row",
         "pull",
         "the channel wrote an outbox row custsync cannot read",
-        "No async_account, no valid ISO 8601 created_at, or fields that are not a JSON object.",
-        "Fix the channel software; discard the operation with a reason.",
+        "No async_account, no valid ISO 8601 created_at (or one outside years 1-9999 in UTC),"
+        " fields that are not a JSON object or nest too deep, a column that is a blob or not"
+        " valid UTF-8, or several outbox rows sharing one replication counter. The error names"
+        " the column and the problem, never its value.",
+        "Fix the channel software; discard the operation with a reason. Rows that share a"
+        " counter are one failed operation: have the channel re-send them with counters of"
+        " their own.",
     ),
     ErrorCode(
         "invalid_value",

@@ -34,6 +34,13 @@ CREATE TABLE IF NOT EXISTS customer (
 """
 
 
+# A counter custsync can key an operation by: an SQLite integer above zero. A contract outbox
+# (``INTEGER PRIMARY KEY``) has nothing else; any other table may hold text, blobs or reals.
+USABLE_COUNTER = "typeof(replication_counter) = 'integer' AND replication_counter > 0"
+# Reported by position (rowid) when the table has one; never with the row's values.
+UNUSABLE_SAMPLE = 10
+
+
 class OutboxRow(NamedTuple):
     replication_counter: int
     async_account: Any
@@ -41,6 +48,61 @@ class OutboxRow(NamedTuple):
     fields: Any
     created_at: Any
     created_by: Any
+
+
+class BadText:
+    """A TEXT value that is not valid UTF-8; it keeps the bytes only for the row's fingerprint."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+
+def _tolerant_text(raw: bytes) -> str | BadText:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return BadText(raw)
+
+
+def _cell_bytes(value: Any) -> bytes:
+    if isinstance(value, BadText):
+        return b"t" + value.raw
+    if isinstance(value, str):
+        return b"t" + value.encode("utf-8", "surrogatepass")
+    if isinstance(value, bytes):
+        return b"b" + value
+    return b"n" + repr(value).encode("ascii")
+
+
+def fingerprint(rows: list[OutboxRow]) -> str:
+    """A digest of the raw outbox row(s) at one counter, to tell whether it still holds them."""
+    import hashlib
+
+    cells = sorted(
+        b"\x1e".join(len(c).to_bytes(8, "big") + c for c in map(_cell_bytes, row)) for row in rows
+    )
+    digest = hashlib.sha256()
+    for cell in cells:
+        digest.update(len(cell).to_bytes(8, "big") + cell)
+    return digest.hexdigest()
+
+
+class UnusableCounters(NamedTuple):
+    """Rows no operation can be keyed by: how many, and the positions (rowids) of the first few."""
+
+    rows: int
+    positions: list[tuple[int, str]]
+
+    def describe(self) -> str:
+        where = ", ".join(f"rowid {rowid} ({kind})" for rowid, kind in self.positions)
+        more = "" if len(self.positions) >= self.rows or not where else ", ..."
+        at = f" at {where}{more}" if where else ""
+        return (
+            f"{self.rows} outbox row(s) have no usable replication counter (a positive"
+            f" integer){at}; they cannot be pulled until the channel numbers them"
+        )
 
 
 def create_channel_database(path: Path) -> None:
@@ -125,29 +187,97 @@ class ChannelReader:
             self.conn.execute("PRAGMA query_only = ON")
             self.conn.execute("PRAGMA trusted_schema = OFF")
             check_shape(self.conn, channel.name, need_outbox=True)
-            self.has_created_by = "created_by" in _columns(self.conn, OUTBOX_TABLE)
+            info = self.conn.execute(f"PRAGMA table_info({OUTBOX_TABLE})").fetchall()
+            self.has_created_by = "created_by" in {row[1] for row in info}
+            self.has_rowid = _has_rowid(self.conn)
+            keys = [(row[1], str(row[2]).upper()) for row in info if row[5]]
+            # Only then is every counter a distinct integer: SQLite's rowid itself.
+            self.counter_is_rowid = self.has_rowid and keys == [("replication_counter", "INTEGER")]
         except sqlite3.DatabaseError:
             raise ChannelError(
                 f"channel {channel.name}: {path} is not a readable SQLite database"
             ) from None
+        created_by = "created_by" if self.has_created_by else "NULL"
+        self._select = (
+            "SELECT replication_counter, async_account, operation, fields, created_at,"
+            f" {created_by} FROM {OUTBOX_TABLE}"
+        )
+        self._usable = "" if self.counter_is_rowid else f" AND {USABLE_COUNTER}"
 
     def close(self) -> None:
         self.conn.close()
 
-    def read_after(self, counter: int, limit: int) -> list[OutboxRow]:
-        created_by = "created_by" if self.has_created_by else "NULL"
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Rows of ``sql``; TEXT that is not UTF-8 comes back as ``BadText`` instead of failing.
+
+        The strict decoder is the fast path; the tolerant one is used only for a read it fails.
+        Errors are described by SQLite's code alone: Python's decode error quotes the value.
+        """
         try:
-            rows = self.conn.execute(
-                "SELECT replication_counter, async_account, operation, fields, created_at,"
-                f" {created_by} FROM {OUTBOX_TABLE} WHERE replication_counter > ?"
-                " ORDER BY replication_counter LIMIT ?",
-                (counter, limit),
-            ).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError:
+                self.conn.text_factory = _tolerant_text
+                try:
+                    return self.conn.execute(sql, params).fetchall()
+                finally:
+                    self.conn.text_factory = str
         except sqlite3.DatabaseError as exc:
+            code = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
             raise ChannelError(
-                f"channel {self.channel.name}: cannot read the outbox: {exc}"
+                f"channel {self.channel.name}: cannot read the outbox ({code})"
             ) from None
+
+    def read_after(self, counter: int, limit: int) -> list[OutboxRow]:
+        """Up to ``limit`` rows above ``counter`` (more if the last counter is shared)."""
+        rows = self._query(
+            f"{self._select} WHERE replication_counter > ?{self._usable}"
+            " ORDER BY replication_counter LIMIT ?",
+            (counter, limit),
+        )
+        if len(rows) == limit and not self.counter_is_rowid:
+            last = rows[-1][0]
+            rows = [r for r in rows if r[0] != last] + self._query(
+                f"{self._select} WHERE replication_counter = ?{self._usable}", (last,)
+            )
         return list(map(OutboxRow._make, rows))
+
+    def rows_at(self, counter: int) -> list[OutboxRow]:
+        """The row(s) the outbox holds at ``counter`` now."""
+        rows = self._query(
+            f"{self._select} WHERE replication_counter = ?{self._usable}", (counter,)
+        )
+        return list(map(OutboxRow._make, rows))
+
+    def highest_counter(self) -> int:
+        """The highest usable counter in the outbox, 0 if it has none."""
+        usable = "" if self.counter_is_rowid else f" WHERE {USABLE_COUNTER}"
+        rows = self._query(f"SELECT max(replication_counter) FROM {OUTBOX_TABLE}{usable}", ())
+        return int(rows[0][0] or 0)
+
+    def unusable_counters(self) -> UnusableCounters:
+        """Rows whose counter is not a positive integer (in a contract outbox: zero or below)."""
+        if self.counter_is_rowid:
+            where = "WHERE replication_counter <= 0"
+        else:
+            where = f"WHERE NOT ({USABLE_COUNTER}) OR replication_counter IS NULL"
+        count = int(self._query(f"SELECT count(*) FROM {OUTBOX_TABLE} {where}", ())[0][0])
+        if not count or not self.has_rowid:
+            return UnusableCounters(count, [])
+        sample = self._query(
+            f"SELECT rowid, typeof(replication_counter) FROM {OUTBOX_TABLE} {where}"
+            " ORDER BY rowid LIMIT ?",
+            (UNUSABLE_SAMPLE,),
+        )
+        return UnusableCounters(count, [(int(r[0]), str(r[1])) for r in sample])
+
+
+def _has_rowid(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute(f"SELECT rowid FROM {OUTBOX_TABLE} LIMIT 0")
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def write_customers(channel: ChannelConfig, records: list[tuple[str, str, str, str]]) -> None:

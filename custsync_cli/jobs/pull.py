@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,11 +12,12 @@ from custsync_cli import faults
 from custsync_cli.config import ChannelConfig
 from custsync_cli.domain.fields import ValueNotScalar, decode_channel_fields, to_text
 from custsync_cli.domain.models import FieldError, OperationType, Status, summarize_errors
-from custsync_cli.errors import ChannelError
-from custsync_cli.jobs.channel import ChannelReader, OutboxRow
+from custsync_cli.errors import ChannelError, CountersWentBack
+from custsync_cli.jobs.channel import BadText, ChannelReader, OutboxRow, fingerprint
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details
 from custsync_cli.store.database import utc_now
+from custsync_cli.store.watermarks import Watermark, read_watermark, write_watermark
 
 KNOWN_OPERATIONS = frozenset(kind.value for kind in OperationType)
 
@@ -25,6 +27,9 @@ class PullResult:
     pulled: int = 0
     malformed: int = 0
     skipped_channels: dict[str, str] = field(default_factory=dict)
+    # Channels whose counters went backwards: skipped, and the run exits 1.
+    halted_channels: list[str] = field(default_factory=list)
+    unreadable_rows: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,24 +78,90 @@ def normalize_timestamp(value: Any) -> str | None:
 def _normalize_any(text: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        # A time near year 1 or 9999 can leave datetime's range once moved to UTC.
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# An escaped UTF-16 surrogate: a lone one decodes to a str that cannot be stored as UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _unreadable(column: str, value: Any) -> FieldError | None:
+    """Why a TEXT column of the outbox cannot be read as text, if it cannot."""
+    if isinstance(value, BadText):
+        return FieldError(column, "malformed_row", f"{column} is not valid UTF-8 text")
+    if isinstance(value, bytes):
+        return FieldError(column, "malformed_row", f"{column} is a blob, not text")
+    return None
+
+
+def _text_column(row: OutboxRow, column: str, errors: list[FieldError]) -> str | None:
+    value = getattr(row, column)
+    problem = _unreadable(column, value)
+    if problem is not None:
+        errors.append(problem)
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _decode_fields(text: str, errors: list[FieldError]) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    try:
+        raw = decode_channel_fields(text)
+    except RecursionError:
+        errors.append(
+            FieldError("fields", "malformed_row", "the channel's fields nest too deep to read")
+        )
+        return values
+    except ValueError:
+        errors.append(
+            FieldError("fields", "malformed_row", "the channel's fields are not a JSON object")
+        )
+        return values
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and not _encodable(raw):
+        errors.append(
+            FieldError(
+                "fields", "malformed_row", "the channel's fields hold an unpaired UTF-16 surrogate"
+            )
+        )
+        return values
+    for name, value in raw.items():
+        try:
+            values[name] = to_text(value)
+        except ValueNotScalar as exc:
+            errors.append(
+                FieldError(name, "invalid_value", f"{name} holds a {exc} instead of a single value")
+            )
+    return values
+
+
+def _encodable(raw: dict[str, Any]) -> bool:
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
+
+
+def _has_error(errors: list[FieldError], column: str) -> bool:
+    return any(e.field == column for e in errors)
 
 
 def parse_row(row: OutboxRow, pulled_at: str) -> ParsedRow:
     errors: list[FieldError] = []
-    account = row.async_account if isinstance(row.async_account, str) else ""
-    if not account.strip():
+    account = _text_column(row, "async_account", errors) or ""
+    if not account.strip() and not _has_error(errors, "async_account"):
         errors.append(
             FieldError(
                 "async_account", "malformed_row", "the channel sent no async customer account"
             )
         )
-    operation = row.operation if isinstance(row.operation, str) else str(row.operation)
-    if operation not in KNOWN_OPERATIONS:
+    operation = _text_column(row, "operation", errors) or ""
+    if operation not in KNOWN_OPERATIONS and not _has_error(errors, "operation"):
         errors.append(
             FieldError(
                 "operation",
@@ -98,38 +169,83 @@ def parse_row(row: OutboxRow, pulled_at: str) -> ParsedRow:
                 f"'{operation}' is not an operation type custsync knows",
             )
         )
-    timestamp = normalize_timestamp(row.created_at)
-    if timestamp is None:
+    timestamp = normalize_timestamp(_text_column(row, "created_at", errors))
+    if timestamp is None and not _has_error(errors, "created_at"):
         errors.append(
             FieldError("created_at", "malformed_row", "the channel sent no valid ISO 8601 time")
         )
-    values: dict[str, str | None] = {}
-    try:
-        raw = decode_channel_fields(row.fields if isinstance(row.fields, str) else "")
-        for name, value in raw.items():
-            try:
-                values[str(name)] = to_text(value)
-            except ValueNotScalar as exc:
-                errors.append(
-                    FieldError(
-                        str(name),
-                        "invalid_value",
-                        f"{name} holds a {exc} instead of a single value",
-                    )
-                )
-    except ValueError:
-        errors.append(
-            FieldError("fields", "malformed_row", "the channel's fields are not a JSON object")
-        )
-    created_by = row.created_by if isinstance(row.created_by, str) else None
+    fields = _text_column(row, "fields", errors)
+    values = _decode_fields(fields, errors) if fields is not None else {}
+    if fields is None and not _has_error(errors, "fields"):
+        errors.append(FieldError("fields", "malformed_row", "the channel sent no fields"))
+    created_by = _text_column(row, "created_by", errors)
     return ParsedRow(
-        counter=int(row.replication_counter),
+        counter=row.replication_counter,
         async_account=account,
         operation=operation,
         timestamp=timestamp or pulled_at[:19] + "Z",
         created_by=created_by,
         values=values,
         errors=errors,
+    )
+
+
+def shared_counter(counter: int, rows: int, pulled_at: str) -> ParsedRow:
+    """One failed operation for ``rows`` outbox rows that share ``counter``: none is pulled."""
+    return ParsedRow(
+        counter=counter,
+        async_account="",
+        operation="",
+        timestamp=pulled_at[:19] + "Z",
+        created_by=None,
+        values={},
+        errors=[
+            FieldError(
+                "replication_counter",
+                "malformed_row",
+                f"{rows} outbox rows share replication counter {counter}; none of them can be"
+                " pulled as an operation",
+            )
+        ],
+    )
+
+
+def parse_batch(rows: list[OutboxRow], pulled_at: str) -> list[ParsedRow]:
+    """The batch in counter order; rows sharing a counter become one failed operation."""
+    parsed: list[ParsedRow] = []
+    index = 0
+    while index < len(rows):
+        counter = rows[index].replication_counter
+        end = index + 1
+        while end < len(rows) and rows[end].replication_counter == counter:
+            end += 1
+        if end - index == 1:
+            parsed.append(parse_row(rows[index], pulled_at))
+        else:
+            parsed.append(shared_counter(counter, end - index, pulled_at))
+        index = end
+    return parsed
+
+
+def counters_went_back(reader: ChannelReader, mark: Watermark) -> str | None:
+    """Why the outbox no longer continues from ``mark`` (e.g. restored from a backup), or None."""
+    if mark.counter <= 0:
+        return None
+    highest = reader.highest_counter()
+    if highest < mark.counter:
+        return f"its highest counter ({highest}) is below the watermark ({mark.counter})"
+    if mark.fingerprint is None:
+        return None
+    if fingerprint(reader.rows_at(mark.counter)) != mark.fingerprint:
+        return f"the outbox row at counter {mark.counter} is not the row pulled there"
+    return None
+
+
+def halt_message(channel: str, why: str) -> str:
+    return (
+        f"channel {channel}: replication counters went backwards: {why}; nothing is pulled"
+        f" from it until an operator runs `custsync channel reset-watermark {channel}"
+        ' --reason ...` (runbook: "Channel counters went backwards")'
     )
 
 
@@ -145,6 +261,9 @@ def pull(ctx: JobContext, channels: list[ChannelConfig]) -> PullResult:
             continue
         try:
             _pull_channel(ctx, channel, reader, result)
+        except CountersWentBack as exc:
+            result.skipped_channels[channel.name] = exc.message
+            result.halted_channels.append(channel.name)
         except ChannelError as exc:
             result.skipped_channels[channel.name] = exc.message
         finally:
@@ -156,27 +275,26 @@ def _pull_channel(
     ctx: JobContext, channel: ChannelConfig, reader: ChannelReader, result: PullResult
 ) -> None:
     conn = ctx.store.conn
-    row = conn.execute(
-        "SELECT replication_counter FROM channel_watermarks WHERE channel = ?", (channel.name,)
-    ).fetchone()
-    watermark = int(row[0]) if row else 0
+    mark = read_watermark(conn, channel.name)
+    why = counters_went_back(reader, mark)
+    if why is not None:
+        raise CountersWentBack(halt_message(channel.name, why))
+    unusable = reader.unusable_counters()
+    if unusable.rows:
+        result.unreadable_rows[channel.name] = f"channel {channel.name}: {unusable.describe()}"
+    watermark = mark.counter
     while True:
         ctx.stop.check()
         rows = reader.read_after(watermark, ctx.batch_size)
         if not rows:
             return
         pulled_at = utc_now()
-        parsed = [parse_row(r, pulled_at) for r in rows]
+        parsed = parse_batch(rows, pulled_at)
+        watermark = parsed[-1].counter
+        at_mark = fingerprint([r for r in rows if r.replication_counter == watermark])
         with ctx.store.transaction():
             stored, malformed = _store_batch(ctx, channel.name, parsed, pulled_at)
-            watermark = parsed[-1].counter
-            conn.execute(
-                "INSERT INTO channel_watermarks (channel, replication_counter, updated_at)"
-                " VALUES (?, ?, ?) ON CONFLICT (channel) DO UPDATE SET"
-                " replication_counter = excluded.replication_counter,"
-                " updated_at = excluded.updated_at",
-                (channel.name, watermark, pulled_at),
-            )
+            write_watermark(conn, channel.name, Watermark(watermark, at_mark), pulled_at)
             faults.point("pull.before_commit")
         faults.point("pull.after_commit")
         result.pulled += stored

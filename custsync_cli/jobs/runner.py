@@ -33,6 +33,8 @@ class RunReport:
     released: int = 0
     distributed: int = 0
     skipped_channels: dict[str, str] = field(default_factory=dict)
+    halted_channels: list[str] = field(default_factory=list)
+    unreadable_rows: dict[str, str] = field(default_factory=dict)
     outcome: str = "ok"
 
     def as_dict(self) -> dict[str, Any]:
@@ -49,6 +51,8 @@ class RunReport:
         line = f"run-jobs {self.outcome}: {', '.join(parts)} in {self.seconds:.1f} s"
         if self.skipped_channels:
             line += f"; skipped channel(s): {', '.join(sorted(self.skipped_channels))}"
+        if self.unreadable_rows:
+            line += f"; unreadable rows in: {', '.join(sorted(self.unreadable_rows))}"
         return line
 
 
@@ -83,8 +87,11 @@ def run_jobs(ctx: JobContext, jobs: list[str], channels: list[ChannelConfig]) ->
                 report.pulled += pulled.pulled
                 report.malformed += pulled.malformed
                 report.skipped_channels.update(pulled.skipped_channels)
+                report.halted_channels += pulled.halted_channels
+                report.unreadable_rows.update(pulled.unreadable_rows)
                 counts = {"pulled": pulled.pulled, "failed": pulled.malformed}
                 counts["skipped_channels"] = pulled.skipped_channels
+                counts["unreadable_rows"] = pulled.unreadable_rows
             elif job == "sync":
                 synced = sync(ctx)
                 report.synced += synced.synced
@@ -109,12 +116,13 @@ def run_jobs(ctx: JobContext, jobs: list[str], channels: list[ChannelConfig]) ->
         except BaseException as exc:
             _finish_run(ctx, run_id, "failed", counts, type(exc).__name__)
             raise
-        outcome = "partial" if counts.get("skipped_channels") else "ok"
+        partial = counts.get("skipped_channels") or counts.get("unreadable_rows")
+        outcome = "partial" if partial else "ok"
         faults.point("runner.before_finish")
         _finish_run(ctx, run_id, outcome, counts, None)
     report.finished_at = utc_now()
     report.seconds = time.monotonic() - started
-    if report.skipped_channels:
+    if report.skipped_channels or report.unreadable_rows:
         report.outcome = "partial"
     return report
 
@@ -134,12 +142,13 @@ def _finish_run(
     import json
 
     skipped = counts.get("skipped_channels") or None
+    unreadable = counts.get("unreadable_rows") or None
     with ctx.store.transaction() as conn:
         head_id, head_hash = chain_head(conn)
         conn.execute(
             "UPDATE job_runs SET finished_at = ?, outcome = ?, pulled = ?, synced = ?, failed = ?,"
-            " blocked = ?, distributed = ?, skipped_channels = ?, error = ?, audit_head_id = ?,"
-            " audit_head_hash = ? WHERE id = ?",
+            " blocked = ?, distributed = ?, skipped_channels = ?, unreadable_rows = ?, error = ?,"
+            " audit_head_id = ?, audit_head_hash = ? WHERE id = ?",
             (
                 utc_now(),
                 outcome,
@@ -149,6 +158,7 @@ def _finish_run(
                 counts.get("blocked", 0),
                 counts.get("distributed", 0),
                 json.dumps(skipped) if skipped else None,
+                json.dumps(unreadable) if unreadable else None,
                 error,
                 head_id or None,
                 head_hash if head_id else None,

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from custsync_cli.config import ChannelConfig
+from custsync_cli.jobs.channel import USABLE_COUNTER
 from custsync_cli.store.audit import verify_chain
 from custsync_cli.store.migrations import schema_version
 
@@ -31,13 +32,14 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 
 def channel_counters(path: Path) -> list[int]:
-    """Every replication counter in a channel's outbox."""
+    """Every usable replication counter in a channel's outbox, each once."""
     conn = _read_only(path)
     try:
         return [
             int(row[0])
             for row in conn.execute(
-                "SELECT replication_counter FROM async_customer_operation ORDER BY 1"
+                "SELECT DISTINCT replication_counter FROM async_customer_operation"
+                f" WHERE {USABLE_COUNTER} ORDER BY 1"
             )
         ]
     finally:

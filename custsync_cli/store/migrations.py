@@ -175,7 +175,18 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
     )
 
 
-MIGRATIONS: list[Migration] = [m001_initial]
+def m002_channel_counters(conn: sqlite3.Connection) -> None:
+    """The outbox row at each watermark, and rows a run could not key by a counter."""
+    _run(
+        conn,
+        """
+ALTER TABLE channel_watermarks ADD COLUMN fingerprint TEXT;
+ALTER TABLE job_runs ADD COLUMN unreadable_rows TEXT
+""",
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_channel_counters]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
