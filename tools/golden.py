@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from generate import generate  # noqa: E402
+from generate import generate
 
 VOLATILE = {
     "updated_at",
@@ -87,8 +87,16 @@ def run(root: Path, ops: int, seed: int, batch_size: int) -> list[str]:
         config.write(f"jobs:\n  batch_size: {batch_size}\n")
     steps = [
         ("run-jobs",),
-        ("edit", "--error-code", "invalid_email", "--set", "email=fixed@example.se",
-         "--reason", "golden", "--yes"),
+        (
+            "edit",
+            "--error-code",
+            "invalid_email",
+            "--set",
+            "email=fixed@example.se",
+            "--reason",
+            "golden",
+            "--yes",
+        ),
         ("resync", "--error-code", "invalid_email", "--yes"),
     ]
     for step in steps:
