@@ -17,7 +17,7 @@ def load_operations_file(source: Path, database: Path) -> int:
     import sqlite_utils
     import yaml
 
-    from custsync_cli.jobs.channel import create_channel_database
+    from custsync_cli.channels.sqlite_outbox import create_channel_database
 
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))

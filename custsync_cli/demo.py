@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from custsync_cli.jobs.channel import create_channel_database
+from custsync_cli.channels.sqlite_outbox import create_channel_database
 
 DEMO_SEED = 20261126
 DEMO_START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

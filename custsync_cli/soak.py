@@ -249,7 +249,7 @@ def make_workload(
     """Write a config and ``channels`` channel databases holding ``operations`` rows in all."""
     import yaml
 
-    from custsync_cli.jobs.channel import create_channel_database
+    from custsync_cli.channels.sqlite_outbox import create_channel_database
 
     rng = random.Random(seed)
     if root.exists():

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from custsync_cli.jobs.channel import create_channel_database
+from custsync_cli.channels.sqlite_outbox import create_channel_database
 
 BASE_TIME = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custsync_cli import faults
+from custsync_cli.channels import open_channel
 from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import ChannelError
-from custsync_cli.jobs.channel import write_customers
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details, canonical_json
 from custsync_cli.store.database import utc_now
@@ -61,7 +61,7 @@ def distribute(
                 for async_account, account in accounts.items()
             ]
             try:
-                write_customers(by_name[channel], records)
+                open_channel(by_name[channel]).write_customers(records)
             except ChannelError as exc:
                 excluded.add(channel)
                 result.skipped_channels[channel] = exc.message

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from custsync_cli import faults
+from custsync_cli.channels import open_channel
+from custsync_cli.channels.base import BadText, OutboxReader, OutboxRow, fingerprint
 from custsync_cli.config import ChannelConfig
 from custsync_cli.domain.fields import ValueNotScalar, decode_channel_fields, to_text
 from custsync_cli.domain.models import FieldError, OperationType, Status, summarize_errors
 from custsync_cli.errors import ChannelError, CountersWentBack
-from custsync_cli.jobs.channel import BadText, ChannelReader, OutboxRow, fingerprint
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details
 from custsync_cli.store.database import utc_now
@@ -227,7 +228,7 @@ def parse_batch(rows: list[OutboxRow], pulled_at: str) -> list[ParsedRow]:
     return parsed
 
 
-def counters_went_back(reader: ChannelReader, mark: Watermark) -> str | None:
+def counters_went_back(reader: OutboxReader, mark: Watermark) -> str | None:
     """Why the outbox no longer continues from ``mark`` (e.g. restored from a backup), or None."""
     if mark.counter <= 0:
         return None
@@ -255,7 +256,7 @@ def pull(ctx: JobContext, channels: list[ChannelConfig]) -> PullResult:
     for channel in channels:
         ctx.stop.check()
         try:
-            reader = ChannelReader(channel)
+            reader = open_channel(channel).open_reader()
         except ChannelError as exc:
             result.skipped_channels[channel.name] = exc.message
             continue
@@ -272,7 +273,7 @@ def pull(ctx: JobContext, channels: list[ChannelConfig]) -> PullResult:
 
 
 def _pull_channel(
-    ctx: JobContext, channel: ChannelConfig, reader: ChannelReader, result: PullResult
+    ctx: JobContext, channel: ChannelConfig, reader: OutboxReader, result: PullResult
 ) -> None:
     conn = ctx.store.conn
     mark = read_watermark(conn, channel.name)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from custsync_cli.channels import open_channel
+from custsync_cli.channels.base import fingerprint
 from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import ChannelError, UsageError
-from custsync_cli.jobs.channel import ChannelReader, fingerprint
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.pull import counters_went_back
 from custsync_cli.store.audit import AuditEvent, append_events
@@ -38,7 +39,7 @@ def reset_watermark(ctx: JobContext, channel: ChannelConfig, reason: str | None)
     """
     if reason is None or not reason.strip():
         raise UsageError("reset-watermark needs --reason TEXT saying why (it goes into the audit)")
-    reader = ChannelReader(channel)
+    reader = open_channel(channel).open_reader()
     try:
         with ctx.store.transaction() as conn:
             mark = read_watermark(conn, channel.name)

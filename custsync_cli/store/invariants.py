@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from custsync_cli.channels.sqlite_outbox import USABLE_COUNTER
 from custsync_cli.config import ChannelConfig
-from custsync_cli.jobs.channel import USABLE_COUNTER
 from custsync_cli.store.audit import verify_chain
 from custsync_cli.store.migrations import schema_version
 

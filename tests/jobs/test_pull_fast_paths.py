@@ -12,10 +12,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from custsync_cli.channels.base import OutboxRow
+from custsync_cli.channels.sqlite_outbox import ChannelReader, create_channel_database
 from custsync_cli.config import ChannelConfig
 from custsync_cli.domain.fields import ValueNotScalar, decode_channel_fields, to_text
 from custsync_cli.domain.models import FieldError
-from custsync_cli.jobs.channel import ChannelReader, OutboxRow, create_channel_database
 from custsync_cli.jobs.distribute import distributed_details
 from custsync_cli.jobs.pull import ParsedRow, normalize_timestamp, parse_row, pulled_details
 from custsync_cli.store.audit import canonical_details

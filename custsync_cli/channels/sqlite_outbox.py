@@ -1,13 +1,15 @@
-"""Channel databases: the contract's schema, a shape check, read-only reads, customer writes."""
+"""SQLite channel databases: the contract's schema, a shape check, read-only reads, writes."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 from custsync_cli import faults
+from custsync_cli.channels.base import BadText, CustomerRecord, OutboxRow, UnusableCounters
 from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import ChannelError
 
@@ -41,68 +43,11 @@ USABLE_COUNTER = "typeof(replication_counter) = 'integer' AND replication_counte
 UNUSABLE_SAMPLE = 10
 
 
-class OutboxRow(NamedTuple):
-    replication_counter: int
-    async_account: Any
-    operation: Any
-    fields: Any
-    created_at: Any
-    created_by: Any
-
-
-class BadText:
-    """A TEXT value that is not valid UTF-8; it keeps the bytes only for the row's fingerprint."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-
-
 def _tolerant_text(raw: bytes) -> str | BadText:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return BadText(raw)
-
-
-def _cell_bytes(value: Any) -> bytes:
-    if isinstance(value, BadText):
-        return b"t" + value.raw
-    if isinstance(value, str):
-        return b"t" + value.encode("utf-8", "surrogatepass")
-    if isinstance(value, bytes):
-        return b"b" + value
-    return b"n" + repr(value).encode("ascii")
-
-
-def fingerprint(rows: list[OutboxRow]) -> str:
-    """A digest of the raw outbox row(s) at one counter, to tell whether it still holds them."""
-    import hashlib
-
-    cells = sorted(
-        b"\x1e".join(len(c).to_bytes(8, "big") + c for c in map(_cell_bytes, row)) for row in rows
-    )
-    digest = hashlib.sha256()
-    for cell in cells:
-        digest.update(len(cell).to_bytes(8, "big") + cell)
-    return digest.hexdigest()
-
-
-class UnusableCounters(NamedTuple):
-    """Rows no operation can be keyed by: how many, and the positions (rowids) of the first few."""
-
-    rows: int
-    positions: list[tuple[int, str]]
-
-    def describe(self) -> str:
-        where = ", ".join(f"rowid {rowid} ({kind})" for rowid, kind in self.positions)
-        more = "" if len(self.positions) >= self.rows or not where else ", ..."
-        at = f" at {where}{more}" if where else ""
-        return (
-            f"{self.rows} outbox row(s) have no usable replication counter (a positive"
-            f" integer){at}; they cannot be pulled until the channel numbers them"
-        )
 
 
 def create_channel_database(path: Path) -> None:
@@ -280,32 +225,46 @@ def _has_rowid(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def write_customers(channel: ChannelConfig, records: list[tuple[str, str, str, str]]) -> None:
-    """Upsert (async_account, customer_account, record, synced_at) rows in one transaction."""
-    path = channel.database
-    if not path.is_file():
-        raise ChannelError(f"channel {channel.name}: database {path} not found")
-    try:
-        conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-    except sqlite3.Error:
-        raise ChannelError(f"channel {channel.name}: cannot open {path} for writing") from None
-    try:
-        conn.execute("PRAGMA trusted_schema = OFF")
-        if not check_shape(conn, channel.name, need_outbox=False):
-            conn.execute(CHANNEL_SCHEMA.split(";")[1])
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            f"INSERT INTO {CUSTOMER_TABLE} (async_account, customer_account, record, synced_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (async_account) DO UPDATE SET"
-            " customer_account = excluded.customer_account, record = excluded.record,"
-            " synced_at = excluded.synced_at",
-            records,
-        )
-        faults.point("distribute.channel_before_commit")
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise ChannelError(f"channel {channel.name}: cannot write customers: {exc}") from None
-    finally:
-        conn.close()
+class SqliteOutboxChannel:
+    """A channel that is an SQLite database with the contract's outbox and customer tables."""
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.config = config
+        self.name = config.name
+
+    def location(self) -> str:
+        return str(self.config.database)
+
+    def open_reader(self) -> ChannelReader:
+        return ChannelReader(self.config)
+
+    def write_customers(self, records: Sequence[CustomerRecord]) -> None:
+        """Upsert (async_account, customer_account, record, synced_at) rows in one transaction."""
+        channel = self.config
+        path = channel.database
+        if not path.is_file():
+            raise ChannelError(f"channel {channel.name}: database {path} not found")
+        try:
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+        except sqlite3.Error:
+            raise ChannelError(f"channel {channel.name}: cannot open {path} for writing") from None
+        try:
+            conn.execute("PRAGMA trusted_schema = OFF")
+            if not check_shape(conn, channel.name, need_outbox=False):
+                conn.execute(CHANNEL_SCHEMA.split(";")[1])
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                f"INSERT INTO {CUSTOMER_TABLE} (async_account, customer_account, record,"
+                " synced_at) VALUES (?, ?, ?, ?) ON CONFLICT (async_account) DO UPDATE SET"
+                " customer_account = excluded.customer_account, record = excluded.record,"
+                " synced_at = excluded.synced_at",
+                records,
+            )
+            faults.point("distribute.channel_before_commit")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise ChannelError(f"channel {channel.name}: cannot write customers: {exc}") from None
+        finally:
+            conn.close()
