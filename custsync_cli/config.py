@@ -206,8 +206,27 @@ def _channels(value: Any, base: Path, where: str) -> tuple[ChannelConfig, ...]:
         if any(c.name == name for c in channels):
             raise ConfigError(f"{where}: channel name '{name}' appears twice")
         database = _resolve(base, _string(entry.get("database"), where, f"{key}.database"))
+        identity = file_identity(database)
+        for other in channels:
+            if file_identity(other.database) == identity:
+                raise ConfigError(
+                    f"{where}: channels '{other.name}' and '{name}' name the same database file"
+                    f" {database}; each operation would be pulled twice"
+                )
         channels.append(ChannelConfig(name=name, database=database))
     return tuple(channels)
+
+
+def file_identity(path: Path) -> tuple[int, int] | str:
+    """What makes two paths the same file: device and inode, or the real path if it is missing.
+
+    Symlinks, ``..`` and hard links all reach one file under different names.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (info.st_dev, info.st_ino)
 
 
 def _sequence(value: Any, where: str) -> SequenceConfig:

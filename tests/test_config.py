@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,30 @@ def test_bad_config_through_the_cli_exits_2_without_traceback(workspace, cli) ->
     assert "malformed YAML" in result.stderr
     assert "Traceback" not in result.stderr
     assert not workspace.store_path.exists()
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_two_channels_on_one_database_file_are_refused(tmp_path: Path, exists: bool) -> None:
+    channels = tmp_path / "channels"
+    channels.mkdir()
+    (tmp_path / "links").mkdir()
+    if exists:
+        (channels / "web.db").write_bytes(b"")
+    (tmp_path / "links" / "alias.db").symlink_to(channels / "web.db")
+    (tmp_path / "links" / "folder").symlink_to(channels)
+    for second in ("channels/../channels/web.db", "links/alias.db", "links/folder/web.db"):
+        text = (
+            "store: x.db\nchannels:\n  - {name: a, database: channels/web.db}\n"
+            f"  - {{name: b, database: {second}}}\n"
+        )
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path, text))
+        assert "channels 'a' and 'b' name the same database file" in caught.value.message
+    if exists:
+        os.link(channels / "web.db", channels / "hard.db")
+        text = (
+            "store: x.db\nchannels:\n  - {name: a, database: channels/web.db}\n"
+            "  - {name: b, database: channels/hard.db}\n"
+        )
+        with pytest.raises(ConfigError, match="same database file"):
+            load_config(write(tmp_path, text))

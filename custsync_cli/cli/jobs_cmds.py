@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -45,7 +46,9 @@ def run_jobs_command(
     wait: Annotated[
         float,
         typer.Option(
-            "--wait", min=0, help="Seconds to wait for another run's lock before exit 75."
+            "--wait",
+            min=0,
+            help="Seconds to wait for another run's lock before exit 75 (--loop always waits).",
         ),
     ] = 0.0,
     strict: Annotated[
@@ -66,7 +69,7 @@ def run_jobs_command(
     """
     from custsync_cli.errors import ExitCode
     from custsync_cli.jobs.runner import JOB_ORDER, run_jobs, sleep_interruptibly
-    from custsync_cli.output.console import error, message
+    from custsync_cli.output.console import error, message, stderr_console
     from custsync_cli.output.progress import JobTally, LiveProgress
     from custsync_cli.output.render import dumps
     from custsync_cli.store.lock import run_lock
@@ -79,6 +82,15 @@ def run_jobs_command(
     any_failed = False
     halted: set[str] = set()
     live = sys.stderr.isatty() and not quiet and output_format is not OutputFormat.json
+    store_path = state.store_path(config)
+
+    def waiting(holder: str) -> None:
+        if not quiet:
+            from rich.markup import escape
+
+            line = f"waiting for the lock on {store_path} ({holder})"
+            stderr_console().print(escape(line), soft_wrap=True)
+
     with state.open_store(config, create=True) as store:
         ctx = state.job_context(config, store)
         with ctx.stop.handling_signals():
@@ -86,7 +98,13 @@ def run_jobs_command(
                 names = [c.name for c in channels]
                 tally = LiveProgress(jobs, channels=names, verbose=verbose) if live else JobTally()
                 ctx.progress = tally
-                with run_lock(state.store_path(config), wait=wait, check_stop=ctx.stop.check):
+                # A service must outlive an operator's resync or edit: a loop waits for the lock.
+                with run_lock(
+                    store_path,
+                    wait=math.inf if loop else wait,
+                    check_stop=ctx.stop.check,
+                    on_wait=waiting if loop else None,
+                ):
                     if isinstance(tally, LiveProgress):
                         with tally:
                             report = run_jobs(ctx, jobs, channels)

@@ -120,6 +120,9 @@ def run_jobs(ctx: JobContext, jobs: list[str], channels: list[ChannelConfig]) ->
         outcome = "partial" if partial else "ok"
         faults.point("runner.before_finish")
         _finish_run(ctx, run_id, outcome, counts, None)
+    # A loop keeps its connection open, so without this every commit would stay in the WAL
+    # and the store file alone (a plain copy of it) would miss them.
+    ctx.store.checkpoint()
     report.finished_at = utc_now()
     report.seconds = time.monotonic() - started
     if report.skipped_channels or report.unreadable_rows:

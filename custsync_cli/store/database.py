@@ -95,6 +95,23 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise StoreError(describe_sqlite_error(exc, self.path)) from None
 
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the store file and empty it; False if a reader still needs it.
+
+        A ``--loop`` keeps its connection open, and SQLite empties the WAL only when the last
+        connection closes: without this the store file alone lags behind every commit.
+        Never waits: a reader's snapshot is left alone and the next run tries again.
+        """
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except sqlite3.Error:
+            return False
+        return bool(busy == 0)
+
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         return [dict(row) for row in self.conn.execute(sql, params)]
 
@@ -138,7 +155,7 @@ def open_store(path: Path, *, create: bool = False) -> Store:
         # Checkpoint (and fsync) the WAL every ~400 MB rather than every 4 MB: a batch touches
         # pages all over the indexes, and the next batches the same pages again, so a long
         # interval writes each page back once for many commits instead of waiting on
-        # checkpoints every commit or two. The WAL is emptied when the last connection closes.
+        # checkpoints every commit or two. Each run ends with Store.checkpoint().
         conn.execute("PRAGMA wal_autocheckpoint = 100000")
     except sqlite3.Error as exc:
         raise StoreError(describe_sqlite_error(exc, path)) from None

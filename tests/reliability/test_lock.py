@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.soak import _channel_rows, copy_workload, run_to_end, start_run
+from custsync_cli.errors import LockedError
+from custsync_cli.soak import (
+    _channel_rows,
+    copy_workload,
+    custsync_executable,
+    job_env,
+    run_to_end,
+    start_run,
+)
 from custsync_cli.store.invariants import check_invariants, differences, snapshot
 from custsync_cli.store.lock import lock_path, run_lock
 from tests.helpers import Result, Workspace, person
@@ -180,3 +188,109 @@ def test_resync_and_bulk_edit_take_the_same_lock(workspace: Workspace, cli: Invo
     status = store.execute("SELECT status FROM operations WHERE id = 1").fetchone()[0]
     store.close()
     assert status == "failed"
+
+
+def _run_pids(store: Path) -> set[int]:
+    conn = sqlite3.connect(store)
+    try:
+        return {row[0] for row in conn.execute("SELECT DISTINCT pid FROM job_runs")}
+    finally:
+        conn.close()
+
+
+def test_an_alias_of_the_store_or_a_removed_lock_file_never_lets_a_second_run_in(
+    crash_scenario: Scenario, tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    copy = copy_workload(crash_scenario.workload, tmp_path / "w")
+    store = copy.root / "custsync.db"
+    victim = start_run(copy, CUSTSYNC_PAUSE="runner.after_start:60")
+    processes.append(victim)
+    assert wait_for_run_start(victim, store)
+    (tmp_path / "alias.db").symlink_to(store)
+    (tmp_path / "linked").symlink_to(copy.root)
+    aliases = [
+        tmp_path / "alias.db",
+        tmp_path / "linked" / "custsync.db",
+        copy.root / "channels" / ".." / "custsync.db",
+    ]
+
+    def second_run(db: Path) -> tuple[int, str]:
+        process = start_run(copy, CUSTSYNC_DB=str(db))
+        processes.append(process)
+        _, stderr = process.communicate(timeout=120)
+        return process.returncode, stderr
+
+    for alias in aliases:
+        code, stderr = second_run(alias)
+        assert code == 75, (alias, stderr)
+        assert f"pid {victim.pid}, run-jobs since" in stderr
+    lock_path(store).unlink()
+    for db in [store, *aliases]:
+        code, stderr = second_run(db)
+        assert code == 75, (db, stderr)
+        assert "its lock file was removed" in stderr
+        assert len(stderr.strip().splitlines()) == 1
+        assert "Traceback" not in stderr
+    assert _run_pids(store) == {victim.pid}
+
+    victim.kill()
+    victim.communicate()
+    code, stderr = run_to_end(copy)
+    assert code == 0, stderr
+    assert check_invariants(store, copy.channels, complete=True) == []
+    assert differences(crash_scenario.reference.state, snapshot(store, copy.channels)) == []
+
+
+def test_one_process_sees_its_own_hold_after_the_lock_file_is_removed(tmp_path: Path) -> None:
+    store = tmp_path / "custsync.db"
+    store.write_bytes(b"")
+    with run_lock(store):
+        lock_path(store).unlink()
+        with pytest.raises(LockedError, match="its lock file was removed"), run_lock(store):
+            pass
+    with run_lock(tmp_path / "." / "custsync.db"):
+        assert lock_path(store).read_text().startswith(f"pid {os.getpid()}, run-jobs since")
+
+
+def test_a_loop_waits_for_an_operators_lock_and_runs_when_it_is_free(
+    crash_scenario: Scenario, tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    copy = copy_workload(crash_scenario.workload, tmp_path)
+    store = tmp_path / "custsync.db"
+    stop = threading.Event()
+    held = threading.Event()
+
+    def hold() -> None:
+        with run_lock(store, purpose="resync"):
+            held.set()
+            stop.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(30)
+        args = ["run-jobs", "--loop", "--interval", "1", "--max-runs", "2", "--format", "json"]
+        loop = subprocess.Popen(
+            [custsync_executable(), *args],
+            cwd=copy.root,
+            env=job_env(copy),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(loop)
+        assert loop.stderr is not None
+        # Printed once the loop found the lock held; an exit 75 would print its error instead.
+        waiting = loop.stderr.readline()
+        assert waiting.startswith(f"waiting for the lock on {store} (pid {os.getpid()}, resync")
+        assert loop.poll() is None
+    finally:
+        stop.set()
+        holder.join()
+    out, err = loop.communicate(timeout=120)
+    assert loop.returncode == 0, err
+    assert err == ""
+    reports = [json.loads(line) for line in out.splitlines()]
+    assert len(reports) == 2
+    assert reports[0]["pulled"] > 0
+    assert check_invariants(store, copy.channels, complete=True) == []
