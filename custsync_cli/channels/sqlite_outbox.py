@@ -51,7 +51,13 @@ def _tolerant_text(raw: bytes) -> str | BadText:
 
 
 def create_channel_database(path: Path) -> None:
-    """Create an empty channel database by the contract (for the demo, tests and loaders)."""
+    """Create an empty channel database by the contract (for the demo, tests and loaders).
+
+    It holds customer data, so it is created 0600 like the store.
+    """
+    from custsync_cli.store.database import create_private_file
+
+    create_private_file(path)
     conn = sqlite3.connect(path)
     try:
         conn.executescript(CHANNEL_SCHEMA)

@@ -43,7 +43,7 @@ def backup(
     from custsync_cli.store.backup import backup_store
 
     config = state.load()
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         result = backup_store(store, path, force=force)
     if output_format is BackupFormat.json:
         print_json(result.as_dict())

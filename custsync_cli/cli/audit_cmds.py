@@ -111,7 +111,7 @@ def show_customer(
     from custsync_cli.store.views import customer_view
 
     config = state.load()
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         view = customer_view(store.conn, account.strip(), catalogue_of(config))
     if view is None:
         raise NotFoundError(f"no customer or async account '{account}'")
@@ -168,7 +168,7 @@ def audit_events(
         until=parse_moment(until) if until else None,
     )
     config = state.load()
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         events, total = audit_page(store.conn, flt, limit=limit, offset=offset)
     if output_format is OutputFormat.table:
         rows = [
@@ -203,7 +203,7 @@ def verify_audit(
     from custsync_cli.store.audit import verify_chain
 
     config = state.load()
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         result = verify_chain(store.conn)
     if output_format is DetailFormat.json:
         print_json(result.as_dict())

@@ -67,7 +67,7 @@ def list_operations(
 
     config = state.load()
     flt = (filters or FilterOptions()).build(catalogue_of(config))
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         page = list_page(store.conn, flt, limit=limit, offset=offset)
     if output_format is OutputFormat.table:
         from custsync_cli.output.listing import print_operations
@@ -91,7 +91,7 @@ def show_operation(*, op: int, output_format: DetailFormat = DetailFormat.table)
     from custsync_cli.store.views import operation_detail
 
     config = state.load()
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         detail = operation_detail(store.conn, op, catalogue_of(config))
     if detail is None:
         raise NotFoundError(f"no operation {op} (see 'custsync list')")

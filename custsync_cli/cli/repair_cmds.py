@@ -129,7 +129,13 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Report
     from custsync_cli.output.console import message
     from custsync_cli.repair import load_editable
     from custsync_cli.repair.edit import edit_operation
-    from custsync_cli.repair.editor import build_document, edit_interactively, editor_command
+    from custsync_cli.repair.editor import (
+        build_document,
+        edit_folder,
+        edit_interactively,
+        editor_command,
+        keep_edit,
+    )
     from custsync_cli.store.operations import operation_errors
 
     editor_command()
@@ -137,7 +143,9 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Report
     (op,) = load_editable(conn, [op_id], "edited")
     catalogue = ctx.validator.catalogue
     document = build_document(op, operation_errors(conn, op.id), catalogue, reason)
-    outcome = edit_interactively(document, op, catalogue, reason_given=reason)
+    outcome = edit_interactively(
+        document, op, catalogue, reason_given=reason, folder=edit_folder(ctx.store.path)
+    )
     if outcome is None:
         message("edit cancelled: nothing changed")
         return
@@ -146,9 +154,10 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Report
             ctx, op.id, outcome.sets, outcome.unsets, outcome.reason, expect_version=op.version
         )
     except ConflictError:
+        kept = keep_edit(outcome.path)
         raise ConflictError(
             f"operation {op.id} changed since you opened it; nothing was saved"
-            f" (your edit is kept in {outcome.path}; run 'custsync edit {op.id}' again)"
+            f" (your edit is kept in {kept}; run 'custsync edit {op.id}' again)"
         ) from None
     except BaseException:
         outcome.path.unlink(missing_ok=True)

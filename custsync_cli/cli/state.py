@@ -47,10 +47,16 @@ def store_path(config: Config) -> Path:
     return Path(options.db) if options.db else config.store
 
 
-def open_store(config: Config, *, create: bool = False) -> Store:
+def open_store(config: Config, *, create: bool = False, read_only: bool = False) -> Store:
+    """Open the store; ``read_only`` for commands that only read, so they work without write
+    access. Says on stderr when the store's file modes were tightened (or could not be)."""
+    from custsync_cli.output.console import message
     from custsync_cli.store.database import open_store as open_
 
-    return open_(store_path(config), create=create)
+    store = open_(store_path(config), create=create, read_only=read_only)
+    for notice in store.notices:
+        message(notice)
+    return store
 
 
 def job_context(config: Config, store: Store) -> JobContext:

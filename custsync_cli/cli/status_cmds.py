@@ -159,7 +159,7 @@ def status_command(
         max_run_age=_duration(max_run_age, "--max-run-age"),
     )
     config = state.load()
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         summary = status_summary(store.conn, limits, error_codes=top)
     if output_format is StatusFormat.json:
         print_json(summary.as_dict())
@@ -339,7 +339,7 @@ def jobs_command(
     from custsync_cli.timeutil import parse_moment
 
     config = state.load()
-    with state.open_store(config) as store:
+    with state.open_store(config, read_only=True) as store:
         runs, total = job_history(
             store.conn,
             jobs=[j.value for j in job or []],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import stat
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,9 @@ from custsync_cli.domain.models import FieldError, Operation
 from custsync_cli.errors import CustsyncError, UsageError
 
 ERROR_MARK = "# ERROR: "
+EDIT_PREFIX = "custsync-edit-"
+# custsync-edit-<operation>-<pid of the editing custsync>-<random>.yaml
+IN_PROGRESS = re.compile(rf"^{EDIT_PREFIX}\d+-(\d+)-[^/]*\.yaml$")
 
 
 class DocumentError(ValueError):
@@ -135,17 +140,79 @@ def _strip_error_header(text: str) -> str:
     return "".join(lines)
 
 
+def edit_folder(store_path: Path) -> Path:
+    """The private folder (0700) for edit files: under $XDG_RUNTIME_DIR, else beside the store.
+
+    Edit files hold customer data and outlive a killed custsync, so they stay out of /tmp.
+    """
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and Path(runtime).is_dir():
+        folder = Path(runtime) / "custsync"
+    else:
+        folder = store_path.resolve().parent / ".custsync-edit"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            raise CustsyncError(f"{folder} is not a folder of this user; remove it and try again")
+        if info.st_mode & 0o077:
+            os.chmod(folder, 0o700)
+    except OSError as exc:
+        raise CustsyncError(
+            f"cannot make the private edit folder {folder}: {exc.strerror}"
+        ) from None
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_edits(folder: Path) -> list[Path]:
+    """Remove edit files whose custsync process has ended (killed while the editor was open)."""
+    removed = []
+    for path in folder.iterdir():
+        match = IN_PROGRESS.match(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def keep_edit(path: Path) -> Path:
+    """Rename an edit file the operator must find again, so stale clean-up leaves it alone."""
+    kept = path.with_name(path.name.replace(f"-{os.getpid()}-", "-kept-", 1))
+    try:
+        path.rename(kept)
+    except OSError:
+        return path
+    return kept
+
+
 def edit_interactively(
     document: str,
     op: Operation,
     catalogue: Catalogue,
     *,
     reason_given: str | None,
+    folder: Path,
     launch: Callable[[Path], None] | None = None,
 ) -> EditorOutcome | None:
-    """Loop until the saved document applies; None when nothing changed (edit cancelled)."""
+    """Loop until the saved document applies; None when nothing changed (edit cancelled).
+
+    The file lives in ``folder`` (see ``edit_folder``), named with this process's pid.
+    """
     launch = launch or _launch_editor
-    handle, name = tempfile.mkstemp(prefix=f"custsync-edit-{op.id}-", suffix=".yaml")
+    remove_stale_edits(folder)
+    handle, name = tempfile.mkstemp(
+        prefix=f"{EDIT_PREFIX}{op.id}-{os.getpid()}-", suffix=".yaml", dir=folder
+    )
     os.close(handle)
     path = Path(name)
     text = document

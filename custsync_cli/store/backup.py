@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from custsync_cli.errors import StoreError, UsageError
 from custsync_cli.store.audit import verify_chain
-from custsync_cli.store.database import Store, describe_sqlite_error
-
-PAGES_PER_STEP = 256
+from custsync_cli.store.database import BUSY_TIMEOUT_MS, Store, describe_sqlite_error
 
 
 @dataclass
@@ -84,17 +84,30 @@ def check_copy(path: Path) -> BackupResult:
     )
 
 
-def backup_store(store: Store, target: Path, *, force: bool = False) -> BackupResult:
-    """Copy the open ``store`` to ``target`` (0600), page by page, while jobs may write.
+def _give_up_after(seconds: float) -> Callable[[int, int, int], None]:
+    """A backup progress callback that ends a copy which has not finished in ``seconds``."""
+    deadline = time.monotonic() + seconds
 
-    The copy is a consistent snapshot: SQLite restarts the copy when another connection
-    writes during it. On any failure the half-written target is removed.
+    def check(_status: int, remaining: int, _total: int) -> None:
+        if remaining and time.monotonic() > deadline:
+            raise StoreError(f"the store stayed busy for {seconds:g} s; try again later")
+
+    return check
+
+
+def backup_store(store: Store, target: Path, *, force: bool = False) -> BackupResult:
+    """Copy the open ``store`` to ``target`` (0600) while jobs may write.
+
+    The copy is one step, so one read transaction: a consistent snapshot that writers in WAL
+    mode do not disturb. (Copying in several steps restarts whenever the store changes
+    between them, for ever under a busy writer, and on every step when this user may only
+    read the store's -shm file.) On any failure the half-written target is removed.
     """
     _create_destination(target, store.path, force)
     try:
         dest = sqlite3.connect(target)
         try:
-            store.conn.backup(dest, pages=PAGES_PER_STEP)
+            store.conn.backup(dest, pages=-1, progress=_give_up_after(BUSY_TIMEOUT_MS / 1000))
             dest.execute("PRAGMA journal_mode = DELETE")
         finally:
             dest.close()
@@ -102,6 +115,9 @@ def backup_store(store: Store, target: Path, *, force: bool = False) -> BackupRe
         target.unlink(missing_ok=True)
         reason = describe_sqlite_error(exc, target)
         raise StoreError(f"backup to {target} failed: {reason}") from None
+    except StoreError as exc:
+        target.unlink(missing_ok=True)
+        raise StoreError(f"backup to {target} failed: {exc.message}") from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise

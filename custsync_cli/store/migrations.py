@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from custsync_cli.errors import StoreError
+
+if TYPE_CHECKING:
+    from custsync_cli.store.database import Store
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -200,18 +204,37 @@ def schema_version(conn: sqlite3.Connection) -> int:
     )
 
 
+def _refuse_newer(store: Store) -> int:
+    """The store's schema version; StoreError when it is newer than this code."""
+    current = schema_version(store.conn)
+    if current > len(MIGRATIONS):
+        raise StoreError(
+            f"store {store.path} has schema version {current}, newer than this custsync "
+            f"understands ({len(MIGRATIONS)}); upgrade custsync"
+        )
+    return current
+
+
+def check_schema(store: Store) -> None:
+    """For a store opened read-only: refuse one this code cannot read as it is."""
+    current = _refuse_newer(store)
+    if current == 0:
+        raise StoreError(f"{store.path} is not a custsync store (no schema)")
+    if current < len(MIGRATIONS):
+        raise StoreError(
+            f"store {store.path} has schema version {current}, older than this custsync"
+            f" ({len(MIGRATIONS)}); run a command that writes (e.g. 'custsync run-jobs')"
+            " to upgrade it"
+        )
+
+
 def migrate(store: object) -> None:
     """Apply every migration the store has not recorded, each in its own transaction."""
     from custsync_cli.store.database import Store, utc_now
 
     assert isinstance(store, Store)
     conn = store.conn
-    current = schema_version(conn)
-    if current > len(MIGRATIONS):
-        raise StoreError(
-            f"store {store.path} has schema version {current}, newer than this custsync "
-            f"understands ({len(MIGRATIONS)}); upgrade custsync"
-        )
+    current = _refuse_newer(store)
     if current == len(MIGRATIONS):
         return
     with store.transaction():

@@ -33,8 +33,17 @@ def make_editor(tmp_path: Path, body: str, monkeypatch: pytest.MonkeyPatch) -> P
     monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(scratch))
+    shared = tmp_path / "tmp"
+    shared.mkdir(exist_ok=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
     return script
+
+
+def edit_files(tmp_path: Path) -> list[Path]:
+    """The files in the private edit folder; nothing may reach the shared temporary folder."""
+    assert list((tmp_path / "tmp").iterdir()) == []
+    return list((tmp_path / "scratch" / "custsync").iterdir())
 
 
 def seen_by_editor(script: Path) -> list[str]:
@@ -176,7 +185,7 @@ def test_editor_applies_the_saved_document(
     assert values["customer_group"]["new_value"] == "007"
     (event,) = sc.events(workspace, chain.create, "edited")
     assert event["details"]["reason"] == "customer spelled it out"
-    assert list((tmp_path / "scratch").iterdir()) == []
+    assert edit_files(tmp_path) == []
 
 
 def test_editor_unchanged_cancels(
@@ -264,7 +273,7 @@ def test_editor_refuses_to_save_over_a_concurrent_edit(
     assert result.exit_code == 1
     assert f"operation {chain.create} changed since you opened it" in result.stderr
     assert "nothing was saved" in result.stderr
-    (kept,) = (tmp_path / "scratch").iterdir()
+    (kept,) = edit_files(tmp_path)
     assert f"your edit is kept in {kept}" in result.stderr
     assert "first@example.se" in kept.read_text()
     assert sc.fields(workspace, chain.create)["email"]["new_value"] == "second@example.se"
@@ -428,4 +437,4 @@ def test_a_failing_or_missing_editor_saves_nothing(
     missing = cli("edit", str(chain.create))
     assert missing.exit_code == 1 and "cannot start editor" in missing.stderr
     assert sc.dump(workspace) == before
-    assert list((tmp_path / "scratch").iterdir()) == []
+    assert edit_files(tmp_path) == []

@@ -311,8 +311,8 @@ def test_a_full_disk_fails_the_batch_whole_and_a_later_run_completes(
     conn.close()
     real_open = database.open_store
 
-    def small_disk(path: Path, *, create: bool = False) -> database.Store:
-        store = real_open(path, create=create)
+    def small_disk(path: Path, *, create: bool = False, read_only: bool = False) -> database.Store:
+        store = real_open(path, create=create, read_only=read_only)
         pages = store.scalar("PRAGMA page_count")
         store.conn.execute(f"PRAGMA max_page_count = {pages + 8}")
         return store
