@@ -8,12 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from custsync_cli.docs_gen import reference, root_command, visible_params, walk, with_error_codes
+from custsync_cli.devtools.docs_gen import (
+    reference,
+    root_command,
+    visible_params,
+    walk,
+    with_error_codes,
+)
 from custsync_cli.domain.codes import CODES, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "custsync_cli"
-REGENERATE = "python -m custsync_cli.docs_gen > docs/reference.md"
+REGENERATE = "python -m custsync_cli.devtools.docs_gen > docs/reference.md"
 
 
 def test_every_command_has_help_with_an_example_and_every_option_has_help() -> None:
@@ -53,7 +59,7 @@ def test_reference_is_generated_from_the_help_and_up_to_date() -> None:
         assert heading in committed, f"{heading} missing from docs/reference.md; run {REGENERATE}"
     assert committed == reference(), f"docs/reference.md is out of date; run {REGENERATE}"
     generated = subprocess.run(
-        [sys.executable, "-m", "custsync_cli.docs_gen"],
+        [sys.executable, "-m", "custsync_cli.devtools.docs_gen"],
         capture_output=True,
         text=True,
         check=True,
@@ -111,7 +117,7 @@ def test_every_error_code_in_the_code_base_is_in_the_catalogue() -> None:
 
 def test_runbook_error_table_is_the_catalogue() -> None:
     runbook = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
-    fix = "run: python -m custsync_cli.docs_gen --runbook docs/runbook.md"
+    fix = "run: python -m custsync_cli.devtools.docs_gen --runbook docs/runbook.md"
     assert markdown_table() in runbook, f"the runbook's error codes are out of date; {fix}"
     assert with_error_codes(runbook) == runbook, fix
     for code in CODES:

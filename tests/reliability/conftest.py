@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from custsync_cli.soak import make_workload, reference_run
+from custsync_cli.devtools.soak import make_workload, reference_run
 from tests.reliability.support import Scenario
 
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from custsync_cli.soak import Reference, Workload
+from custsync_cli.devtools.soak import Reference, Workload
 
 
 @dataclass

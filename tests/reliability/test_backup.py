@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.soak import (
+from custsync_cli.devtools.invariants import check_invariants
+from custsync_cli.devtools.soak import (
     copy_workload,
     custsync_executable,
     job_env,
     make_workload,
     start_run,
 )
-from custsync_cli.store.invariants import check_invariants
 from tests.reliability.support import Scenario, wait_for_run_start
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.soak import FAULT_POINTS, copy_workload, fault_trial, kill_trial, start_run
-from custsync_cli.store.invariants import check_invariants, differences, snapshot
+from custsync_cli.devtools.invariants import check_invariants, differences, snapshot
+from custsync_cli.devtools.soak import (
+    FAULT_POINTS,
+    copy_workload,
+    fault_trial,
+    kill_trial,
+    start_run,
+)
 from tests.reliability.support import Scenario
 
 pytestmark = pytest.mark.slow

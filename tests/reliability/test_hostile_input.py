@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from custsync_cli.config import ChannelConfig
+from custsync_cli.devtools.invariants import check_invariants
 from custsync_cli.store import database
-from custsync_cli.store.invariants import check_invariants
 from tests.helpers import Result, Workspace, custsync_executable, person
 
 Invoke = Callable[..., Result]

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.errors import LockedError
-from custsync_cli.soak import (
-    _channel_rows,
+from custsync_cli.devtools.invariants import check_invariants, differences, snapshot
+from custsync_cli.devtools.soak import (
     copy_workload,
     custsync_executable,
     job_env,
+    outbox_rows,
     run_to_end,
     start_run,
 )
-from custsync_cli.store.invariants import check_invariants, differences, snapshot
+from custsync_cli.errors import LockedError
 from custsync_cli.store.lock import lock_path, run_lock
 from tests.helpers import Result, Workspace, person
 from tests.reliability.support import Scenario, wait_for_open_file, wait_for_run_start
@@ -49,7 +49,7 @@ def test_runs_started_at_once_exactly_one_works_the_others_exit_75_naming_it(
             for channel in copy.channels:
                 conn = sqlite3.connect(channel.database)
                 with conn:
-                    rows = _channel_rows(rng, f"{channel.name}r{round_number}", 250)
+                    rows = outbox_rows(rng, f"{channel.name}r{round_number}", 250)
                     conn.executemany(OUTBOX_SQL, rows)
                 conn.close()
                 copy.outbox[channel.name] = [

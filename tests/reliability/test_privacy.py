@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.soak import copy_workload, custsync_executable, job_env
+from custsync_cli.devtools.soak import copy_workload, custsync_executable, job_env
 from tests.reliability.support import Scenario
 
 pytestmark = pytest.mark.slow

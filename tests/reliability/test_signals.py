@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.soak import TrialResult, copy_workload, finish_and_check, start_run
-from custsync_cli.store.invariants import check_invariants
+from custsync_cli.devtools.invariants import check_invariants
+from custsync_cli.devtools.soak import TrialResult, copy_workload, finish_and_check, start_run
 from custsync_cli.store.lock import lock_path
 from tests.reliability.support import Scenario, wait_for_run_start
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.soak import _channel_rows, copy_workload, run_to_end, start_run
+from custsync_cli.devtools.soak import copy_workload, outbox_rows, run_to_end, start_run
 from tests.reliability.support import Scenario
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def test_a_run_empties_the_wal_while_a_reader_keeps_the_store_open(
     for channel in copy.channels:
         conn = sqlite3.connect(channel.database)
         with conn:
-            conn.executemany(OUTBOX_SQL, _channel_rows(rng, f"{channel.name}w", 40))
+            conn.executemany(OUTBOX_SQL, outbox_rows(rng, f"{channel.name}w", 40))
         conn.close()
     # A dashboard keeps the store open, so the run's connection is not the last to close.
     watcher = sqlite3.connect(store)

@@ -1,7 +1,7 @@
 """Generate docs/reference.md from the help text, and the runbook's error-code table.
 
-Usage: python -m custsync_cli.docs_gen > docs/reference.md
-       python -m custsync_cli.docs_gen --runbook docs/runbook.md
+Usage: python -m custsync_cli.devtools.docs_gen > docs/reference.md
+       python -m custsync_cli.devtools.docs_gen --runbook docs/runbook.md
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 HEADER = """\
 # Command reference
 
-Generated from the help text by `python -m custsync_cli.docs_gen > docs/reference.md`;
+Generated from the help text by `python -m custsync_cli.devtools.docs_gen > docs/reference.md`;
 do not edit by hand (a test fails when this file and the help text disagree).
 Every command also prints this with `custsync COMMAND --help`.
 """

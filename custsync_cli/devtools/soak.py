@@ -1,6 +1,6 @@
 """Crash soak: kill -9 and fault-inject ``custsync run-jobs`` at random moments, check invariants.
 
-Usage: python -m custsync_cli.soak --trials 500
+Usage: python -m custsync_cli.devtools.soak --trials 500
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from custsync_cli.config import ChannelConfig
-from custsync_cli.store.invariants import (
+from custsync_cli.devtools.invariants import (
     channel_counters,
     check_invariants,
     differences,
@@ -119,7 +119,7 @@ def _customer(rng: random.Random, serial: int) -> dict[str, Any]:
     }
 
 
-def _channel_rows(rng: random.Random, name: str, count: int) -> list[tuple[Any, ...]]:
+def outbox_rows(rng: random.Random, name: str, count: int) -> list[tuple[Any, ...]]:
     """A realistic outbox: creates, updates, addresses, invalid values and malformed rows."""
     clock = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     accounts: list[str] = []
@@ -265,7 +265,7 @@ def make_workload(
         share = operations // channels + (1 if index < operations % channels else 0)
         conn = sqlite3.connect(path)
         with conn:
-            expected[name] = _write_outbox(conn, _channel_rows(rng, name, share), rng, hostile)
+            expected[name] = _write_outbox(conn, outbox_rows(rng, name, share), rng, hostile)
         conn.close()
         configs.append(ChannelConfig(name, path))
     if hostile:
@@ -512,7 +512,7 @@ def soak(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m custsync_cli.soak",
+        prog="python -m custsync_cli.devtools.soak",
         description="Kill -9 and fault-inject custsync run-jobs; check the invariants each time.",
     )
     parser.add_argument("--trials", type=int, default=100, help="number of trials (default 100)")
