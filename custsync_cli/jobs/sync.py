@@ -177,15 +177,16 @@ class _Batch:
             changes.pop(name, None)
         if kind is OperationType.UPDATE_CUSTOMER:
             self.view.update_customer(customer, changes, self.now)
-        else:
-            hq.upsert_address(
-                self.conn,
-                account,
-                str(op.values["address_id"]),
-                changes,
-                self.now,
-                create=kind is OperationType.CREATE_ADDRESS,
-            )
+            self.succeed(op, account, conflicts, applied=changes)
+            return
+        hq.upsert_address(
+            self.conn,
+            account,
+            str(op.values["address_id"]),
+            changes,
+            self.now,
+            create=kind is OperationType.CREATE_ADDRESS,
+        )
         self.succeed(op, account, conflicts)
 
     def create_customer(self, op: Operation, customer: dict[str, Any] | None) -> None:
@@ -230,7 +231,7 @@ class _Batch:
             return
         self.view.insert_customer(account, op.async_account, op.channel, op.values, op.id, self.now)
         self.deferred.owner_accounts.append((account, op.async_account))
-        self.succeed(op, account, {})
+        self.succeed(op, account, {}, applied=op.values)
 
     def wait_or_fail(self, op: Operation, create_kind: str, address_id: str | None) -> None:
         """Block behind the create this operation needs, or fail if there is none to wait for."""
@@ -308,7 +309,15 @@ class _Batch:
         self.outcome(op, Status.FAILED)
         self.event(op, "sync_failed", errors=[e.as_dict() for e in errors])
 
-    def succeed(self, op: Operation, account: str, conflicts: dict[str, int]) -> None:
+    def succeed(
+        self,
+        op: Operation,
+        account: str,
+        conflicts: dict[str, int],
+        applied: hq.Values | None = None,
+    ) -> None:
+        """Mark ``op`` synced; ``applied`` (the HQ customer values it wrote) goes into its event,
+        so that ``audit verify`` can replay the customer master."""
         op.customer_account = account
         synced = (
             self.deferred.synced_unblocked if op.blocked_by is not None else self.deferred.synced
@@ -330,6 +339,8 @@ class _Batch:
         details: dict[str, Any] = {"fields": sorted(op.values)}
         if conflict_list:
             details["conflicts"] = conflict_list
+        if applied is not None:
+            details["applied"] = applied
         self.event(op, "synced", **details)
         if op.operation in CREATE_KINDS:
             self.release(op)

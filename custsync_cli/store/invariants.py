@@ -12,18 +12,7 @@ from urllib.parse import quote
 from custsync_cli.config import ChannelConfig
 from custsync_cli.store.audit import verify_chain
 from custsync_cli.store.migrations import schema_version
-
-# The status each audit action leaves an operation in; ``None`` means "unchanged".
-ACTION_STATUS: dict[str, str | None] = {
-    "synced": "synced",
-    "sync_failed": "failed",
-    "blocked": "blocked",
-    "released": "pending",
-    "discarded": "discarded",
-    "distributed": None,
-    "edited": None,
-    "warning": None,
-}
+from custsync_cli.store.replay import event_status, first_mismatch
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -57,17 +46,6 @@ def channel_customers(path: Path) -> dict[str, str | None]:
         }
     finally:
         conn.close()
-
-
-def _event_status(action: str, details: dict[str, Any], current: str | None) -> str | None:
-    if action == "pulled":
-        return str(details.get("status"))
-    if action == "resync_requested":
-        return "pending" if details.get("from_status") == "failed" else current
-    if action in ACTION_STATUS:
-        return ACTION_STATUS[action] or current
-    status = details.get("status")
-    return str(status) if isinstance(status, str) else current
 
 
 def check_invariants(
@@ -104,6 +82,9 @@ def check_invariants(
         problems += _check_operations(conn, outbox, complete=complete)
         problems += _check_customers(conn, channels if complete else [])
         problems += _check_audit_trail(conn)
+        mismatch = first_mismatch(conn)
+        if mismatch:
+            problems.append(f"audit replay: {mismatch}")
     finally:
         conn.close()
     return problems
@@ -227,7 +208,7 @@ def _check_audit_trail(conn: sqlite3.Connection) -> list[str]:
             pulls[op_id] += 1
         if action == "distributed":
             distributions[op_id] += 1
-        replayed[op_id] = _event_status(action, parsed, replayed.get(op_id))
+        replayed[op_id] = event_status(action, parsed, replayed.get(op_id))
     for op_id, status, distributed_at in conn.execute(
         "SELECT id, status, distributed_at FROM operations"
     ):

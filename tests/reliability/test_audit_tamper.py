@@ -78,19 +78,41 @@ def test_an_edited_event_is_named(store: Path) -> None:
     assert "event 40 was changed" in (result.problem or "")
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_link_to_the_next_event(store: Path) -> None:
+def _rehash(conn: sqlite3.Connection, event_id: int) -> None:
+    """Recompute one event's own hash after it was edited, as a careful attacker would."""
     from custsync_cli.store.audit import event_hash
 
-    conn = _tamper(store, "UPDATE audit_log SET actor = 'mallory' WHERE id = 40")
     row = conn.execute(
         "SELECT prev_hash, id, at, actor, action, operation_id, customer_account, channel,"
-        " details FROM audit_log WHERE id = 40"
+        " details FROM audit_log WHERE id = ?",
+        (event_id,),
     ).fetchone()
-    conn.execute("UPDATE audit_log SET hash = ? WHERE id = 40", (event_hash(*row),))
+    conn.execute("UPDATE audit_log SET hash = ? WHERE id = ?", (event_hash(*row), event_id))
+
+
+def _anchored(conn: sqlite3.Connection) -> set[int]:
+    return {int(r[0]) for r in conn.execute("SELECT head_id FROM audit_anchors")}
+
+
+def test_an_edit_with_a_recomputed_hash_breaks_the_link_to_the_next_event(store: Path) -> None:
+    conn = _tamper(store)
+    event_id = min(set(range(40, 100)) - _anchored(conn))
+    conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = ?", (event_id,))
+    _rehash(conn, event_id)
     result = verify_chain(conn)
     assert not result.ok
-    assert result.bad_event_id == 41
+    assert result.bad_event_id == event_id + 1
     assert "does not follow" in (result.problem or "")
+
+
+def test_an_anchored_head_rewritten_with_its_hash_is_named_by_the_anchor(store: Path) -> None:
+    conn = _tamper(store)
+    event_id = min(_anchored(conn))
+    conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = ?", (event_id,))
+    _rehash(conn, event_id)
+    result = verify_chain(conn)
+    assert (result.ok, result.bad_event_id) == (False, event_id)
+    assert "differs from what anchor" in (result.problem or "")
 
 
 def test_a_removed_event_in_the_middle_is_named(store: Path) -> None:
