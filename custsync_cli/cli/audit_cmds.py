@@ -1,4 +1,4 @@
-"""Read-side commands: ``list``, ``show``, ``customer show``, ``audit`` and ``audit verify``."""
+"""Read-side commands: ``list``, ``show``, ``customer show``, ``audit``, ``audit head|verify``."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(customer_app, name="customer", rich_help_panel=PANEL)
     audit_app = typer.Typer(invoke_without_command=True)
     audit_app.callback()(audit_events)
+    audit_app.command("head")(audit_head)
     audit_app.command("verify")(verify_audit)
     app.add_typer(audit_app, name="audit", rich_help_panel=PANEL)
 
@@ -189,26 +190,65 @@ def audit_events(
         message(note)
 
 
-def verify_audit(
+def audit_head(
     output_format: Annotated[
         DetailFormat, typer.Option("--format", help="table (default) or json.")
     ] = DetailFormat.table,
 ) -> None:
-    """Recompute the audit log's hash chain; exit 1 naming the first bad event.
+    """Print the audit chain's head as COUNT:HASH, to keep outside the store as a witness.
 
-    Example: custsync audit verify
+    A later 'custsync audit verify --expect COUNT:HASH' fails unless the chain still extends
+    this head, even if the store itself was rewritten below it.
+
+    Example: custsync audit head >> /mnt/witness/custsync-heads
     """
-    from custsync_cli.errors import ExitCode
     from custsync_cli.output.render import print_json
-    from custsync_cli.store.audit import verify_chain
+    from custsync_cli.store.audit import chain_head, format_head
 
     config = state.load()
     with state.open_store(config, read_only=True) as store:
-        result = verify_chain(store.conn)
+        head = chain_head(store.conn)
+    if output_format is DetailFormat.json:
+        print_json({"events": head[0], "head_hash": head[1], "head": format_head(head)})
+    else:
+        typer.echo(format_head(head))
+
+
+def verify_audit(
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            metavar="COUNT:HASH",
+            help="Also fail unless the chain extends this head ('custsync audit head').",
+        ),
+    ] = None,
+    output_format: Annotated[
+        DetailFormat, typer.Option("--format", help="table (default) or json.")
+    ] = DetailFormat.table,
+) -> None:
+    """Check the audit trail: recompute the hash chain, then replay it against the records.
+
+    Exit 1 naming the first bad event, or the first operation status, HQ customer or number
+    sequence that its audit events do not explain.
+
+    Example: custsync audit verify --expect 1234:9f86d081884c7d65...
+    """
+    from custsync_cli.errors import ExitCode
+    from custsync_cli.output.render import print_json
+    from custsync_cli.store.audit import parse_head
+    from custsync_cli.store.replay import verify_trail
+
+    head = parse_head(expect) if expect is not None else None
+    config = state.load()
+    with state.open_store(config, read_only=True) as store:
+        result = verify_trail(store.conn, head)
     if output_format is DetailFormat.json:
         print_json(result.as_dict())
     elif result.ok:
         typer.echo(f"audit chain ok: {result.events} events")
+    elif result.bad_event_id is None:
+        typer.echo(f"audit trail mismatch: {result.problem} ({result.events} events verified)")
     else:
         typer.echo(f"audit chain broken: {result.problem} ({result.events} events verified)")
     if not result.ok:

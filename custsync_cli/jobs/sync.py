@@ -186,15 +186,16 @@ class _Batch(StoreLookups):
             customer = self.view.customer(op.async_account)
             assert customer is not None
             self.view.update_customer(customer, changes, self.now)
-        else:
-            hq.upsert_address(
-                self.conn,
-                account,
-                str(op.values["address_id"]),
-                changes,
-                self.now,
-                create=op.kind is OperationType.CREATE_ADDRESS,
-            )
+            self.succeed(op, account, decision.conflicts, applied=changes)
+            return
+        hq.upsert_address(
+            self.conn,
+            account,
+            str(op.values["address_id"]),
+            changes,
+            self.now,
+            create=op.kind is OperationType.CREATE_ADDRESS,
+        )
         self.succeed(op, account, decision.conflicts)
 
     def create_customer(self, op: Operation) -> None:
@@ -217,7 +218,7 @@ class _Batch(StoreLookups):
             return
         self.view.insert_customer(account, op.async_account, op.channel, op.values, op.id, self.now)
         self.deferred.owner_accounts.append((account, op.async_account))
-        self.succeed(op, account, {})
+        self.succeed(op, account, {}, applied=op.values)
 
     def wait(self, op: Operation, decision: Decision) -> None:
         """Block behind the create this operation needs."""
@@ -252,7 +253,15 @@ class _Batch(StoreLookups):
         self.outcome(op, Status.FAILED)
         self.event(op, "sync_failed", errors=[e.as_dict() for e in errors])
 
-    def succeed(self, op: Operation, account: str, conflicts: dict[str, int]) -> None:
+    def succeed(
+        self,
+        op: Operation,
+        account: str,
+        conflicts: dict[str, int],
+        applied: hq.Values | None = None,
+    ) -> None:
+        """Mark ``op`` synced; ``applied`` (the HQ customer values it wrote) goes into its event,
+        so that ``audit verify`` can replay the customer master."""
         op.customer_account = account
         synced = (
             self.deferred.synced_unblocked if op.blocked_by is not None else self.deferred.synced
@@ -274,6 +283,8 @@ class _Batch(StoreLookups):
         details: dict[str, Any] = {"fields": sorted(op.values)}
         if conflict_list:
             details["conflicts"] = conflict_list
+        if applied is not None:
+            details["applied"] = applied
         self.event(op, "synced", **details)
         if op.kind is not None and op.kind.is_create:
             self.release(op)

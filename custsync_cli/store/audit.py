@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log: append events in a transaction, verify the chain."""
+"""The append-only, hash-chained audit log: append and anchor events, verify the chain."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from custsync_cli.errors import UsageError
+
 GENESIS_HASH = "0" * 64
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass
@@ -111,12 +114,43 @@ def append_encoded(conn: sqlite3.Connection, events: Iterable[EncodedEvent]) -> 
             )
         )
         prev = digest
+    if not rows:
+        return last_id, prev
     conn.executemany(
         "INSERT INTO audit_log (id, at, actor, action, operation_id, customer_account, channel,"
         " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+    anchor_head(conn, last_id, prev)
     return last_id, prev
+
+
+def anchor_head(conn: sqlite3.Connection, head_id: int, head_hash: str) -> None:
+    """Record the chain head in the transaction that appended the events up to it.
+
+    Anchors are append-only like the log, so a later append cannot hide that events before it
+    were cut off: the anchored event is then missing or has another hash.
+    """
+    conn.execute(
+        "INSERT INTO audit_anchors (head_id, head_hash) VALUES (?, ?)", (head_id, head_hash)
+    )
+
+
+def format_head(head: tuple[int, str]) -> str:
+    """``COUNT:HASH``, what ``audit head`` prints and ``audit verify --expect`` reads."""
+    return f"{head[0]}:{head[1]}"
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    """Read ``COUNT:HASH`` as ``format_head`` writes it; a malformed value is a usage error."""
+    count, sep, digest = text.strip().partition(":")
+    digest = digest.lower()
+    if not sep or not count.isdigit() or len(digest) != 64 or not _HEX.issuperset(digest):
+        raise UsageError(
+            "--expect must be COUNT:HASH as 'custsync audit head' prints it"
+            " (a number, a colon and 64 hex digits)"
+        )
+    return int(count), digest
 
 
 @dataclass
@@ -135,8 +169,43 @@ class VerifyResult:
         }
 
 
-def verify_chain(conn: sqlite3.Connection) -> VerifyResult:
-    """Recompute the chain; name the first event that was edited, removed or reordered."""
+def _anchors(
+    conn: sqlite3.Connection, expect: tuple[int, str] | None
+) -> list[tuple[int, str, str]]:
+    """(event id, hash, who recorded it) for every recorded head, the expected one first."""
+    anchors: list[tuple[int, str, str]] = []
+    if expect is not None and expect[0] > 0:
+        anchors.append((expect[0], expect[1], "the expected head"))
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_anchors'"
+    ).fetchone()
+    if has_table:
+        anchors += [
+            (int(head_id), str(head_hash), f"anchor {anchor_id}")
+            for anchor_id, head_id, head_hash in conn.execute(
+                "SELECT id, head_id, head_hash FROM audit_anchors ORDER BY id"
+            )
+        ]
+    anchors += [
+        (int(head_id), str(head_hash), f"job run {run_id}")
+        for run_id, head_id, head_hash in conn.execute(
+            "SELECT id, audit_head_id, audit_head_hash FROM job_runs"
+            " WHERE audit_head_id IS NOT NULL ORDER BY id"
+        )
+    ]
+    return anchors
+
+
+def verify_chain(conn: sqlite3.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
+    """Recompute the chain; name the first event that was edited, removed or reordered.
+
+    Every recorded head (the anchors written with each append, each job run's, and ``expect``,
+    an external witness) must still be on the chain: a head beyond its end means events were
+    cut off the end, a head with another hash means the chain was rewritten below it.
+    """
+    recorded: dict[int, list[tuple[str, str]]] = {}
+    for head_id, head_hash, source in _anchors(conn, expect):
+        recorded.setdefault(head_id, []).append((head_hash, source))
     prev = GENESIS_HASH
     expected_id = 1
     count = 0
@@ -157,27 +226,23 @@ def verify_chain(conn: sqlite3.Connection) -> VerifyResult:
         digest = event_hash(prev, event_id, *row[1:8])
         if digest != row[9]:
             return VerifyResult(False, count, f"event {event_id} was changed", event_id)
+        for head_hash, source in recorded.get(event_id, ()):
+            if head_hash != digest:
+                return VerifyResult(
+                    False, count, f"event {event_id} differs from what {source} recorded", event_id
+                )
         prev = digest
         expected_id += 1
         count += 1
-    for run_id, head_id, head_hash in conn.execute(
-        "SELECT id, audit_head_id, audit_head_hash FROM job_runs"
-        " WHERE audit_head_id IS NOT NULL ORDER BY id"
-    ):
-        if head_id > count:
-            return VerifyResult(
-                False,
-                count,
-                f"job run {run_id} recorded event {head_id}, but the log ends at {count}:"
-                " events were removed from the end",
-                count + 1,
-            )
-        recorded = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (head_id,)).fetchone()
-        if recorded is None or recorded[0] != head_hash:
-            return VerifyResult(
-                False,
-                count,
-                f"event {head_id} differs from what job run {run_id} recorded",
-                head_id,
-            )
+    beyond = [(head_id, source) for head_id, heads in recorded.items() for _, source in heads]
+    beyond = [(head_id, source) for head_id, source in beyond if head_id > count]
+    if beyond:
+        head_id, source = max(beyond)
+        return VerifyResult(
+            False,
+            count,
+            f"{source} recorded event {head_id}, but the log ends at {count}:"
+            " events were removed from the end",
+            count + 1,
+        )
     return VerifyResult(True, count)

@@ -190,7 +190,27 @@ ALTER TABLE job_runs ADD COLUMN unreadable_rows TEXT
     )
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_channel_counters]
+def m003_audit_anchors(conn: sqlite3.Connection) -> None:
+    """Every append records the chain head; an existing log is anchored where it ends now."""
+    _run(
+        conn,
+        """
+CREATE TABLE audit_anchors (
+  id INTEGER PRIMARY KEY,
+  head_id INTEGER NOT NULL,
+  head_hash TEXT NOT NULL
+);
+CREATE TRIGGER audit_anchors_no_update BEFORE UPDATE ON audit_anchors
+BEGIN SELECT RAISE(ABORT, 'audit_anchors is append-only'); END;
+CREATE TRIGGER audit_anchors_no_delete BEFORE DELETE ON audit_anchors
+BEGIN SELECT RAISE(ABORT, 'audit_anchors is append-only'); END;
+INSERT INTO audit_anchors (head_id, head_hash)
+  SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1
+""",
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_channel_counters, m003_audit_anchors]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

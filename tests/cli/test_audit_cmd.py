@@ -176,3 +176,45 @@ def test_installed_command_verifies_the_chain(shop: Shop) -> None:
     listed = shop.workspace.run("audit", "--action", "distributed", "--format", "jsonl")
     assert listed.returncode == 0
     assert all(json.loads(line)["action"] == "distributed" for line in listed.stdout.splitlines())
+
+
+def test_head_prints_count_and_hash_of_the_last_event(shop: Shop, cli: Invoke) -> None:
+    (last,) = store_events(shop, "id = (SELECT max(id) FROM audit_log)")
+    plain = cli("audit", "head")
+    assert plain.exit_code == 0, plain.stderr
+    assert plain.stdout == f"{last['id']}:{last['hash']}\n"
+    as_json = cli("audit", "head", "--format", "json").json()
+    assert as_json == {
+        "events": last["id"],
+        "head_hash": last["hash"],
+        "head": f"{last['id']}:{last['hash']}",
+    }
+    assert cli("audit", "verify", "--expect", plain.stdout.strip()).exit_code == 0
+    older = store_events(shop, "id = 3")[0]
+    assert cli("audit", "verify", "--expect", f"3:{older['hash'].upper()}").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "value", ["", "12", "abc:" + "0" * 64, "-1:" + "0" * 64, "12:" + "0" * 63, "12:" + "g" * 64]
+)
+def test_a_malformed_expected_head_is_a_usage_error(shop: Shop, cli: Invoke, value: str) -> None:
+    with shop.store() as conn:
+        before = conn.execute("SELECT count(*) FROM audit_anchors").fetchone()[0]
+    result = cli("audit", "verify", "--expect", value)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "COUNT:HASH" in result.stderr and "Traceback" not in result.stderr
+    with shop.store() as conn:
+        assert conn.execute("SELECT count(*) FROM audit_anchors").fetchone()[0] == before
+
+
+def test_a_head_the_chain_does_not_reach_fails_verify(shop: Shop, cli: Invoke) -> None:
+    total = len(store_events(shop))
+    result = cli("audit", "verify", "--expect", f"{total + 5}:{'a' * 64}", "--format", "json")
+    assert result.exit_code == 1
+    problem = result.json()["problem"]
+    assert problem == (
+        f"the expected head recorded event {total + 5}, but the log ends at {total}:"
+        " events were removed from the end"
+    )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +19,9 @@ from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.runner import JOB_ORDER, run_jobs
 from custsync_cli.store.audit import verify_chain
 from custsync_cli.store.database import open_store
-from tests.helpers import Result
+from custsync_cli.store.replay import verify_trail
+from tests.cli.conftest import Shop, build_shop
+from tests.helpers import Result, Workspace
 
 Invoke = Callable[..., Result]
 
@@ -78,19 +85,41 @@ def test_an_edited_event_is_named(store: Path) -> None:
     assert "event 40 was changed" in (result.problem or "")
 
 
-def test_an_edit_with_a_recomputed_hash_breaks_the_link_to_the_next_event(store: Path) -> None:
+def _rehash(conn: sqlite3.Connection, event_id: int) -> None:
+    """Recompute one event's own hash after it was edited, as a careful attacker would."""
     from custsync_cli.store.audit import event_hash
 
-    conn = _tamper(store, "UPDATE audit_log SET actor = 'mallory' WHERE id = 40")
     row = conn.execute(
         "SELECT prev_hash, id, at, actor, action, operation_id, customer_account, channel,"
-        " details FROM audit_log WHERE id = 40"
+        " details FROM audit_log WHERE id = ?",
+        (event_id,),
     ).fetchone()
-    conn.execute("UPDATE audit_log SET hash = ? WHERE id = 40", (event_hash(*row),))
+    conn.execute("UPDATE audit_log SET hash = ? WHERE id = ?", (event_hash(*row), event_id))
+
+
+def _anchored(conn: sqlite3.Connection) -> set[int]:
+    return {int(r[0]) for r in conn.execute("SELECT head_id FROM audit_anchors")}
+
+
+def test_an_edit_with_a_recomputed_hash_breaks_the_link_to_the_next_event(store: Path) -> None:
+    conn = _tamper(store)
+    event_id = min(set(range(40, 100)) - _anchored(conn))
+    conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = ?", (event_id,))
+    _rehash(conn, event_id)
     result = verify_chain(conn)
     assert not result.ok
-    assert result.bad_event_id == 41
+    assert result.bad_event_id == event_id + 1
     assert "does not follow" in (result.problem or "")
+
+
+def test_an_anchored_head_rewritten_with_its_hash_is_named_by_the_anchor(store: Path) -> None:
+    conn = _tamper(store)
+    event_id = min(_anchored(conn))
+    conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = ?", (event_id,))
+    _rehash(conn, event_id)
+    result = verify_chain(conn)
+    assert (result.ok, result.bad_event_id) == (False, event_id)
+    assert "differs from what anchor" in (result.problem or "")
 
 
 def test_a_removed_event_in_the_middle_is_named(store: Path) -> None:
@@ -137,3 +166,248 @@ def test_audit_verify_command_says_where_the_chain_breaks(
     as_json = cli("audit", "verify", "--format", "json")
     assert as_json.exit_code == 1
     assert as_json.json()["bad_event_id"] == 12
+
+
+# Tampering through the installed command, on a shop whose store an attacker edits with sqlite3.
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    return build_shop(tmp_path_factory.mktemp("shop"))
+
+
+@pytest.fixture
+def shop(built: Shop, tmp_path: Path) -> Shop:
+    """A fresh copy of the shop for each test to tamper with."""
+    root = tmp_path / "shop"
+    shutil.copytree(built.workspace.root, root)
+    return Shop(Workspace(root), ids=dict(built.ids))
+
+
+def _attacker(shop: Shop) -> sqlite3.Connection:
+    return _attacker_conn(shop.workspace.store_path)
+
+
+def _verify(shop: Shop, *args: str) -> subprocess.CompletedProcess[str]:
+    return shop.workspace.run("audit", "verify", *args)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("edit", "{bob}", "--set", "email=bob@example.se", "--reason", "typo"),
+        ("discard", "{ghost}", "--reason", "never existed"),
+    ],
+)
+def test_operator_events_cut_off_after_the_last_run_are_detected(
+    shop: Shop, command: tuple[str, ...]
+) -> None:
+    ids = {"bob": shop.ids["bob_create"], "ghost": shop.ids["ghost_update"]}
+    done = shop.workspace.run(*(part.format(**ids) for part in command))
+    assert done.returncode == 0, done.stderr
+    with _attacker(shop) as conn:
+        last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+        assert conn.execute("SELECT action FROM audit_log WHERE id = ?", (last,)).fetchone()[0] in (
+            "edited",
+            "discarded",
+        )
+        conn.execute("DELETE FROM audit_log WHERE id = ?", (last,))
+    broken = _verify(shop)
+    assert broken.returncode == 1
+    assert f"recorded event {last}, but the log ends at {last - 1}" in broken.stdout
+    # The next run appends onto the shortened chain; the anchor still tells.
+    rerun = shop.workspace.run("run-jobs")
+    assert rerun.returncode == 0, rerun.stderr
+    still = _verify(shop, "--format", "json")
+    assert still.returncode == 1
+    assert json.loads(still.stdout)["ok"] is False
+
+
+def test_an_external_head_catches_a_rollback_the_store_cannot_see(
+    shop: Shop, tmp_path: Path
+) -> None:
+    ws = shop.workspace
+    first = ws.run("audit", "head")
+    assert first.returncode == 0, first.stderr
+    assert re.fullmatch(r"\d+:[0-9a-f]{64}\n", first.stdout)
+    old_copy = tmp_path / "old.db"
+    assert ws.run("backup", str(old_copy)).returncode == 0
+
+    assert ws.run("discard", str(shop.ids["ghost_update"]), "--reason", "gone").returncode == 0
+    assert ws.run("run-jobs").returncode == 0
+    second = json.loads(ws.run("audit", "head", "--format", "json").stdout)
+    assert second["events"] > int(first.stdout.split(":")[0])
+    for head in (first.stdout.strip(), second["head"]):
+        ok = _verify(shop, "--expect", head)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+
+    # Put the old store back, as someone rolling back to a backup would.
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ws.store_path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(old_copy, ws.store_path)
+    assert _verify(shop).returncode == 0  # consistent in itself: only a witness can tell
+    cut = _verify(shop, "--expect", second["head"])
+    assert cut.returncode == 1
+    assert f"the expected head recorded event {second['events']}" in cut.stdout
+    assert "removed from the end" in cut.stdout
+
+    # The same count with another hash: the chain was rewritten below the head.
+    count = int(first.stdout.split(":")[0])
+    forged = _verify(shop, "--expect", f"{count}:{'0' * 64}")
+    assert forged.returncode == 1
+    assert f"event {count} differs from what the expected head recorded" in forged.stdout
+
+
+def _customer(shop: Shop, async_account: str) -> str:
+    with shop.store() as conn:
+        return str(
+            conn.execute(
+                "SELECT account FROM customers WHERE async_account = ?", (async_account,)
+            ).fetchone()[0]
+        )
+
+
+@pytest.mark.parametrize(
+    ("statements", "named"),
+    [
+        (
+            ["UPDATE operations SET status = 'synced' WHERE id = {bob}"],
+            "operation {bob} is synced but its audit events say failed",
+        ),
+        (
+            [
+                "DELETE FROM operation_fields WHERE operation_id = {ghost}",
+                "DELETE FROM operation_errors WHERE operation_id = {ghost}",
+                "DELETE FROM operations WHERE id = {ghost}",
+            ],
+            "operation {ghost} has audit events but is missing from operations",
+        ),
+        (
+            ["UPDATE customers SET email = 'mallory@example.com' WHERE account = '{anna}'"],
+            "HQ customer {anna}: email differs from what its audit events applied",
+        ),
+        (
+            [
+                "UPDATE customers SET attributes = json_set(attributes, '$.loyalty_tier',"
+                " 'bronze') WHERE account = '{anna}'"
+            ],
+            "HQ customer {anna}: loyalty_tier differs from what its audit events applied",
+        ),
+        (
+            [
+                "DELETE FROM addresses WHERE customer_account = '{acme}'",
+                "DELETE FROM customers WHERE account = '{acme}'",
+            ],
+            "HQ customer {acme} (created by operation {acme_op}) is missing",
+        ),
+        (
+            [
+                "INSERT INTO customers (account, async_account, channel, first_name,"
+                " attributes, created_at, updated_at) VALUES ('C99999999', 'forged-1', 'web-se',"
+                " 'Mallory', '{{}}', '2026-01-01', '2026-01-01')"
+            ],
+            "HQ customer C99999999 was not created by any synced operation",
+        ),
+        (
+            ["UPDATE customers SET created_by_operation = {bob} WHERE account = '{anna}'"],
+            "HQ customer {anna} names operation {bob} as its create",
+        ),
+        (
+            ["UPDATE number_sequences SET next_value = next_value - 1"],
+            "would hand out account",
+        ),
+    ],
+    ids=["status", "operation", "field", "attribute", "deleted", "forged", "creator", "sequence"],
+)
+def test_records_edited_behind_custsync_are_named(
+    shop: Shop, statements: list[str], named: str
+) -> None:
+    ids = {
+        "bob": shop.ids["bob_create"],
+        "ghost": shop.ids["ghost_update"],
+        "anna": _customer(shop, "anna-1"),
+        "acme": _customer(shop, "acme-1"),
+        "acme_op": shop.ids["acme_create"],
+    }
+    assert _verify(shop).returncode == 0
+    with shop.store() as conn:
+        values = [str(v) for row in conn.execute("SELECT * FROM customers") for v in row if v]
+    with _attacker(shop) as conn:
+        for statement in statements:
+            conn.execute(statement.format(**ids))
+    broken = _verify(shop)
+    assert broken.returncode == 1
+    assert broken.stdout.startswith("audit trail mismatch: ")
+    assert named.format(**ids) in broken.stdout
+    assert broken.stderr == ""
+    shown = broken.stdout.replace(named.format(**ids), "")
+    assert not [v for v in values if len(v) > 3 and v in shown and not v.startswith("C0")]
+    assert "mallory" not in broken.stdout.lower()
+
+
+def _rewrite_chain(conn: sqlite3.Connection, change: Callable[[str, dict[str, Any]], None]) -> None:
+    """Rewrite every event's details and re-chain the log, its anchors and the job runs' heads."""
+    from custsync_cli.store.audit import GENESIS_HASH, canonical_details, event_hash
+
+    prev = GENESIS_HASH
+    rows = conn.execute(
+        "SELECT id, at, actor, action, operation_id, customer_account, channel, details"
+        " FROM audit_log ORDER BY id"
+    ).fetchall()
+    for event_id, at, actor, action, op_id, account, channel, details in rows:
+        parsed = json.loads(details)
+        change(action, parsed)
+        text = canonical_details(parsed)
+        digest = event_hash(prev, event_id, at, actor, action, op_id, account, channel, text)
+        conn.execute(
+            "UPDATE audit_log SET details = ?, prev_hash = ?, hash = ? WHERE id = ?",
+            (text, prev, digest, event_id),
+        )
+        conn.execute("UPDATE audit_anchors SET head_hash = ? WHERE head_id = ?", (digest, event_id))
+        conn.execute(
+            "UPDATE job_runs SET audit_head_hash = ? WHERE audit_head_id = ?", (digest, event_id)
+        )
+        prev = digest
+
+
+def _strip_applied(action: str, details: dict[str, Any]) -> None:
+    details.pop("applied", None)
+
+
+def test_synced_events_from_before_applied_values_still_verify(store: Path) -> None:
+    conn = _attacker_conn(store)
+    _rewrite_chain(conn, _strip_applied)
+    assert verify_trail(conn).ok
+    # Without applied values the fields cannot be replayed, but existence and numbers still can.
+    conn.execute("UPDATE customers SET email = 'x@example.com'")
+    assert verify_trail(conn).ok
+    conn.execute("UPDATE number_sequences SET next_value = 1")
+    result = verify_trail(conn)
+    assert not result.ok and "would hand out account" in (result.problem or "")
+
+
+def test_a_rewrite_of_the_whole_chain_and_its_anchors_is_not_detected(store: Path) -> None:
+    """The documented limit: someone who can write the file can forge a consistent trail."""
+    conn = _attacker_conn(store)
+    _rewrite_chain(conn, lambda action, details: details.update(note="forged"))
+    assert verify_trail(conn).ok
+
+
+def test_the_migration_anchors_a_log_written_before_anchors(tmp_path: Path, store: Path) -> None:
+    conn = _attacker_conn(store)
+    conn.execute("DROP TABLE audit_anchors")
+    conn.execute("UPDATE job_runs SET audit_head_id = NULL, audit_head_hash = NULL")
+    conn.execute("DELETE FROM schema_migrations WHERE version > 2")
+    conn.close()
+    with open_store(store) as opened:
+        head = opened.query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")[0]
+        anchors = opened.query("SELECT head_id, head_hash FROM audit_anchors")
+    assert anchors == [{"head_id": head["id"], "head_hash": head["hash"]}]
+
+
+def _attacker_conn(store: Path) -> sqlite3.Connection:
+    """The store opened as an attacker with sqlite3 would, every append-only trigger dropped."""
+    conn = sqlite3.connect(store, isolation_level=None)
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+    return conn
