@@ -358,6 +358,30 @@ class Reference:
 
     state: dict[str, Any]
     seconds: float
+    events: int = 0
+
+
+def audit_events(store: Path) -> int:
+    """How many audit events the store holds (0 if it cannot be read yet)."""
+    try:
+        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for_events(
+    process: subprocess.Popen[str], store: Path, count: int, timeout: float = 120
+) -> None:
+    """Wait until the run has written ``count`` audit events, or has ended."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if audit_events(store) >= count:
+            return
+        time.sleep(0.005)
 
 
 def reference_run(workload: Workload, dest: Path) -> Reference:
@@ -373,7 +397,8 @@ def reference_run(workload: Workload, dest: Path) -> Reference:
         problems.append("the reference run printed a traceback or an internal error")
     if problems:
         raise RuntimeError(f"the reference run breaks invariants: {problems[:3]}")
-    return Reference(snapshot(copy.root / "custsync.db", copy.channels), seconds)
+    store = copy.root / "custsync.db"
+    return Reference(snapshot(store, copy.channels), seconds, audit_events(store))
 
 
 @dataclass
@@ -406,14 +431,30 @@ def finish_and_check(copy: Workload, reference: Reference, result: TrialResult) 
 
 
 def kill_trial(
-    workload: Workload, reference: Reference, dest: Path, rng: random.Random, kills: int = 1
+    workload: Workload,
+    reference: Reference,
+    dest: Path,
+    rng: random.Random,
+    kills: int = 1,
+    *,
+    by_progress: bool = False,
 ) -> TrialResult:
-    """Start run-jobs and kill -9 it at a random moment, ``kills`` times; then run to the end."""
+    """Start run-jobs and kill -9 it at a random moment, ``kills`` times; then run to the end.
+
+    With ``by_progress`` the moment is a random number of audit events written rather than a
+    random time, so the kill lands mid-run however fast or busy the machine is.
+    """
     copy = copy_workload(workload, dest)
     result = TrialResult("kill")
+    store = copy.root / "custsync.db"
     for _ in range(kills):
         process = start_run(copy)
-        time.sleep(rng.uniform(0.1, max(reference.seconds, 0.2)))
+        if by_progress:
+            written = audit_events(store)
+            latest = max(written + 1, int(reference.events * 0.8))
+            wait_for_events(process, store, rng.randint(written + 1, latest))
+        else:
+            time.sleep(rng.uniform(0.1, max(reference.seconds, 0.2)))
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             result.crashes += 1

@@ -55,6 +55,7 @@ def test_kill_9_at_random_moments_then_a_rerun_matches_an_uninterrupted_run(
             tmp_path / "trial",
             rng,
             kills=rng.randint(1, 2),
+            by_progress=True,
         )
         assert result.violations == [], f"trial {trial}: {result.violations[:5]}"
         crashes += result.crashes

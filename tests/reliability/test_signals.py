@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from custsync_cli.devtools.invariants import check_invariants
-from custsync_cli.devtools.soak import TrialResult, copy_workload, finish_and_check, start_run
+from custsync_cli.devtools.soak import (
+    TrialResult,
+    copy_workload,
+    finish_and_check,
+    start_run,
+    wait_for_events,
+)
 from custsync_cli.store.lock import lock_path
 from tests.reliability.support import Scenario, wait_for_run_start
 
@@ -35,21 +41,6 @@ def _lock_is_free(store: Path) -> bool:
         os.close(fd)
 
 
-def _wait_for_events(process: subprocess.Popen[str], store: Path, count: int) -> None:
-    """Wait until the run has written ``count`` audit events (or has ended)."""
-    deadline = time.monotonic() + 60
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
-            written = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
-            conn.close()
-        except sqlite3.Error:
-            written = 0
-        if written >= count:
-            return
-        time.sleep(0.005)
-
-
 def test_signals_at_random_moments_stop_cleanly_and_a_rerun_completes(
     long_scenario: Scenario,
     tmp_path: Path,
@@ -67,7 +58,7 @@ def test_signals_at_random_moments_stop_cleanly_and_a_rerun_completes(
         processes.append(process)
         assert wait_for_run_start(process, store)
         # A random moment measured in progress, not time, so machine speed does not matter.
-        _wait_for_events(process, store, rng.randint(1, int(total_events * 0.8)))
+        wait_for_events(process, store, rng.randint(1, int(total_events * 0.8)))
         process.send_signal(sig)
         _, stderr = process.communicate(timeout=60)
         assert "Traceback" not in stderr
