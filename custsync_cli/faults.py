@@ -12,13 +12,19 @@ def point(name: str) -> None:
     """Exit the process at once (as kill -9 would) when the configured hit of ``name`` comes.
 
     ``CUSTSYNC_PAUSE=point:seconds`` instead waits there each time, so a test can hold a run
-    at a known place however fast the jobs are.
+    at a known place however fast the jobs are; ``CUSTSYNC_PAUSE=point:/path`` waits there
+    until that file exists (at most two minutes), so a test can release it when it is ready.
     """
     pause = os.environ.get("CUSTSYNC_PAUSE")
     if pause:
-        target, _, seconds = pause.partition(":")
+        target, _, hold = pause.partition(":")
         if target == name:
-            time.sleep(float(seconds or "1"))
+            if hold.startswith("/"):
+                deadline = time.monotonic() + 120
+                while not os.path.exists(hold) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            else:
+                time.sleep(float(hold or "1"))
     spec = os.environ.get("CUSTSYNC_FAULT")
     if not spec:
         return
