@@ -11,6 +11,11 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+def utc_now() -> str:
+    """The current time as the store writes it: ISO 8601 UTC with microseconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_duration(text: str) -> timedelta:
     """``90s``, ``30m``, ``2h``, ``3d``, ``1w`` as a timedelta."""
     match = _DURATION.match(text)

@@ -12,8 +12,8 @@ from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import ChannelError
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details, canonical_json
-from custsync_cli.store.database import utc_now
 from custsync_cli.store.hq import customer_records
+from custsync_cli.timeutil import utc_now
 
 
 @dataclass

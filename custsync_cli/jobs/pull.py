@@ -17,8 +17,8 @@ from custsync_cli.domain.models import FieldError, OperationType, Status, summar
 from custsync_cli.errors import ChannelError, CountersWentBack
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details
-from custsync_cli.store.database import utc_now
 from custsync_cli.store.watermarks import Watermark, read_watermark, write_watermark
+from custsync_cli.timeutil import utc_now
 
 KNOWN_OPERATIONS = frozenset(kind.value for kind in OperationType)
 

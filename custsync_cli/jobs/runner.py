@@ -12,7 +12,7 @@ from custsync_cli.config import ChannelConfig
 from custsync_cli.errors import CustsyncError, Interrupted
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import chain_head
-from custsync_cli.store.database import utc_now
+from custsync_cli.timeutil import utc_now
 
 JOB_ORDER = ("pull", "sync", "distribute")
 

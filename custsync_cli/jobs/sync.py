@@ -19,9 +19,9 @@ from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
 from custsync_cli.store.audit import AuditEvent, append_events
-from custsync_cli.store.database import utc_now
 from custsync_cli.store.lookups import StoreLookups
 from custsync_cli.store.operations import ids_with_errors, load_operations, replace_errors
+from custsync_cli.timeutil import utc_now
 
 
 @dataclass

@@ -11,8 +11,8 @@ from custsync_cli.errors import UsageError
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.store.audit import AuditEvent, append_events
-from custsync_cli.store.database import utc_now
 from custsync_cli.store.operations import blocked_dependants, fail_blocked, mark_discarded
+from custsync_cli.timeutil import utc_now
 
 
 @dataclass

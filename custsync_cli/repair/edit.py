@@ -14,7 +14,6 @@ from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.repair.check import Verdict, check_operation
 from custsync_cli.store.audit import AuditEvent, append_events
-from custsync_cli.store.database import utc_now
 from custsync_cli.store.operations import (
     load_operation,
     load_operations,
@@ -22,6 +21,7 @@ from custsync_cli.store.operations import (
     save_field_edits,
 )
 from custsync_cli.store.queries import OperationFilter, matching_statuses
+from custsync_cli.timeutil import utc_now
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from custsync_cli.domain.models import Status
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.store.audit import AuditEvent, append_events
-from custsync_cli.store.database import rehearsal, utc_now
+from custsync_cli.store.database import rehearsal
 from custsync_cli.store.operations import (
     blocked_dependants,
     kept_conflicts,
@@ -19,6 +19,7 @@ from custsync_cli.store.operations import (
     operation_errors,
     resync_outcome_row,
 )
+from custsync_cli.timeutil import utc_now
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from custsync_cli.errors import ChannelError, UsageError
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.pull import counters_went_back
 from custsync_cli.store.audit import AuditEvent, append_events
-from custsync_cli.store.database import utc_now
 from custsync_cli.store.watermarks import Watermark, read_watermark, write_watermark
+from custsync_cli.timeutil import utc_now
 
 
 @dataclass

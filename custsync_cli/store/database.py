@@ -6,12 +6,12 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from custsync_cli.errors import NotFoundError, StoreError
+from custsync_cli.store.migrations import check_schema, migrate
 
 BUSY_TIMEOUT_MS = 10_000
 PRIVATE_MODE = 0o600
@@ -32,11 +32,6 @@ def chunked(items: Sequence[T]) -> Iterator[list[T]]:
     """``items`` in lists small enough to bind as one ``IN (...)`` list."""
     for start in range(0, len(items), PARAMETER_CHUNK):
         yield list(items[start : start + PARAMETER_CHUNK])
-
-
-def utc_now() -> str:
-    """The current time as the store writes it: ISO 8601 UTC with microseconds."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def create_private_file(path: Path) -> None:
@@ -218,8 +213,6 @@ def open_store(path: Path, *, create: bool = False, read_only: bool = False) -> 
     write, it opens the store read-only, with no WAL set-up and no migration. Either way the
     store and its side files are made private (0600) first; ``Store.notices`` says so.
     """
-    from custsync_cli.store.migrations import check_schema, migrate
-
     path = Path(path)
     if not path.exists():
         if not create:
@@ -271,9 +264,9 @@ def open_store(path: Path, *, create: bool = False, read_only: bool = False) -> 
         store.notices.append(f"warning: {warning}")
     try:
         if read_only:
-            check_schema(store)
+            check_schema(conn, path)
         else:
-            migrate(store)
+            migrate(conn, path)
     except sqlite3.Error as exc:
         store.close()
         raise StoreError(describe_sqlite_error(exc, path)) from None

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from custsync_cli.errors import LockedError, StoreError
-from custsync_cli.store.database import create_private_file, utc_now
+from custsync_cli.store.database import create_private_file
+from custsync_cli.timeutil import utc_now
 
 HOLDER_NAME_RETRIES = 100
 UNKNOWN_HOLDER = "holder unknown: its lock file was removed"

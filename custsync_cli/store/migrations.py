@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from custsync_cli.errors import StoreError
-
-if TYPE_CHECKING:
-    from custsync_cli.store.database import Store
+from custsync_cli.timeutil import utc_now
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -224,40 +222,37 @@ def schema_version(conn: sqlite3.Connection) -> int:
     )
 
 
-def _refuse_newer(store: Store) -> int:
+def _refuse_newer(conn: sqlite3.Connection, path: Path) -> int:
     """The store's schema version; StoreError when it is newer than this code."""
-    current = schema_version(store.conn)
+    current = schema_version(conn)
     if current > len(MIGRATIONS):
         raise StoreError(
-            f"store {store.path} has schema version {current}, newer than this custsync "
+            f"store {path} has schema version {current}, newer than this custsync "
             f"understands ({len(MIGRATIONS)}); upgrade custsync"
         )
     return current
 
 
-def check_schema(store: Store) -> None:
+def check_schema(conn: sqlite3.Connection, path: Path) -> None:
     """For a store opened read-only: refuse one this code cannot read as it is."""
-    current = _refuse_newer(store)
+    current = _refuse_newer(conn, path)
     if current == 0:
-        raise StoreError(f"{store.path} is not a custsync store (no schema)")
+        raise StoreError(f"{path} is not a custsync store (no schema)")
     if current < len(MIGRATIONS):
         raise StoreError(
-            f"store {store.path} has schema version {current}, older than this custsync"
+            f"store {path} has schema version {current}, older than this custsync"
             f" ({len(MIGRATIONS)}); run a command that writes (e.g. 'custsync run-jobs')"
             " to upgrade it"
         )
 
 
-def migrate(store: object) -> None:
-    """Apply every migration the store has not recorded, each in its own transaction."""
-    from custsync_cli.store.database import Store, utc_now
-
-    assert isinstance(store, Store)
-    conn = store.conn
-    current = _refuse_newer(store)
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply every migration the store has not recorded, all in one write transaction."""
+    current = _refuse_newer(conn, path)
     if current == len(MIGRATIONS):
         return
-    with store.transaction():
+    conn.execute("BEGIN IMMEDIATE")
+    try:
         # Read again under the write lock: another process may have migrated meanwhile.
         current = schema_version(conn)
         if (
@@ -266,7 +261,7 @@ def migrate(store: object) -> None:
                 "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
             ).fetchone()[0]
         ):
-            raise StoreError(f"{store.path} is an SQLite database but not a custsync store")
+            raise StoreError(f"{path} is an SQLite database but not a custsync store")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -279,3 +274,8 @@ def migrate(store: object) -> None:
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, migration.__name__, utc_now()),
             )
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
