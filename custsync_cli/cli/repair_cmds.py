@@ -11,6 +11,7 @@ import typer
 from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
+from custsync_cli.config import MAX_INTEGER
 
 if TYPE_CHECKING:
     from custsync_cli.jobs.context import JobContext
@@ -53,6 +54,7 @@ def edit_command(
         int | None,
         typer.Argument(
             metavar="OP",
+            max=MAX_INTEGER,
             help="Operation id; or use filters for a bulk edit.",
             autocompletion=complete_failed_operation,
         ),
@@ -75,6 +77,7 @@ def edit_command(
         typer.Option(
             "--expect-version",
             metavar="N",
+            max=MAX_INTEGER,
             help="Refuse (exit 1) unless the operation is still at this version.",
         ),
     ] = None,
@@ -279,6 +282,7 @@ def resync_command(
         list[int] | None,
         typer.Argument(
             metavar="OP",
+            max=MAX_INTEGER,
             help="Operation ids; or use filters.",
             show_default=False,
             autocompletion=complete_failed_operation,
@@ -416,7 +420,10 @@ def discard_command(
     ops: Annotated[
         list[int],
         typer.Argument(
-            metavar="OP", help="Operation ids.", autocompletion=complete_failed_operation
+            metavar="OP",
+            max=MAX_INTEGER,
+            help="Operation ids.",
+            autocompletion=complete_failed_operation,
         ),
     ],
     reason: Annotated[
