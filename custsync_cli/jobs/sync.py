@@ -14,6 +14,7 @@ from custsync_cli.domain.models import (
     Status,
     summarize_errors,
 )
+from custsync_cli.errors import ConfigError
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
@@ -46,6 +47,7 @@ def sync(
     result = SyncResult(track_outcomes=only is not None)
     with ctx.store.transaction() as conn:
         hq.ensure_sequence(conn, ctx.config.sequence)
+        _refuse_taken_accounts(conn, ctx.config.sequence.name)
     scope = set(only) if only is not None else None
     while True:
         ctx.stop.check()
@@ -395,4 +397,22 @@ def discarded_dependency_error(waits_for: int, create_kind: str) -> FieldError:
         "operation",
         "dependency_discarded",
         f"operation {waits_for} ({create_kind}) that this one depends on was discarded",
+    )
+
+
+def _refuse_taken_accounts(conn: sqlite3.Connection, name: str) -> None:
+    """Stop before a create draws an account that an HQ customer already has.
+
+    That happens when ``sequence.name`` (or its prefix or numbers) changes: a new sequence
+    starts again at ``first`` while the old one's accounts are in use.
+    """
+    taken = hq.first_taken_account(conn, name)
+    if taken is None:
+        return
+    others = hq.other_sequences(conn, name)
+    names = " or ".join(f"'{other}'" for other in others)
+    restore = f"set sequence.name back to {names}" if others else "change sequence.prefix"
+    raise ConfigError(
+        f"number sequence '{name}' would hand out account {taken}, which an HQ customer"
+        f" already has: {restore}, or set sequence.first above the highest account in use"
     )
