@@ -17,12 +17,15 @@ def load_operations_file(source: Path, database: Path) -> int:
     import sqlite_utils
     import yaml
 
+    from custsync_cli import yamlio
     from custsync_cli.channels.sqlite_outbox import create_channel_database
 
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = yamlio.load(yamlio.read_document(source))
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+    except ValueError as exc:  # not UTF-8, or too large
+        raise UsageError(f"cannot read {source}: {exc}".splitlines()[0]) from None
     except yaml.YAMLError as exc:
         raise UsageError(f"{source}: malformed YAML: {exc}".splitlines()[0]) from None
     if not isinstance(data, list):

@@ -13,6 +13,18 @@ from custsync_cli.errors import ConfigError
 CONFIG_ENV = "CUSTSYNC_CONFIG"
 DEFAULT_CONFIG_NAME = "custsync.yaml"
 ATTRIBUTE_TYPES = ("text", "integer", "decimal", "boolean", "choice")
+# SQLite's largest integer: ids, counts, limits and offsets beyond it cannot be bound.
+MAX_INTEGER = 2**63 - 1
+# The longest pause between looped runs: a week (longer belongs to cron).
+MAX_INTERVAL = 7 * 24 * 3600
+# More operations per transaction only hold the lock longer; none of them gets faster.
+MAX_BATCH_SIZE = 100_000
+# 18 digits keep every account number below MAX_INTEGER.
+MAX_SEQUENCE_WIDTH = 18
+# A field longer than this is not a name or an address: a bound, not a typical limit.
+MAX_FIELD_LENGTH = 100_000
+# Attribute bounds are compared as decimals; beyond this a float has lost every unit.
+MAX_NUMBER = 1e15
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 # HQ columns are shorter than the channels' columns: the classic cause of failed uploads.
@@ -108,17 +120,19 @@ def load_config(path: Path) -> Config:
     """Read and check a config file; raise ConfigError naming the bad key."""
     import yaml
 
+    from custsync_cli import yamlio
+
     if not path.exists():
         raise ConfigError(
             f"config file {path} not found (run 'custsync init' or pass --config / set "
             f"{CONFIG_ENV})"
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = yamlio.read_document(path)
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or too large
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yamlio.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -172,15 +186,21 @@ def _string(value: Any, where: str, key: str) -> str:
     return value
 
 
-def _integer(value: Any, where: str, key: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{where}: '{key}' must be an integer >= {minimum}")
+def _integer(value: Any, where: str, key: str, minimum: int = 0, maximum: int = MAX_INTEGER) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ConfigError(f"{where}: '{key}' must be an integer from {minimum} to {maximum}")
     return value
 
 
 def _number(value: Any, where: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: '{key}' must be a number")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not -MAX_NUMBER <= value <= MAX_NUMBER  # also refuses NaN
+    ):
+        raise ConfigError(
+            f"{where}: '{key}' must be a number from -{MAX_NUMBER:.0e} to {MAX_NUMBER:.0e}"
+        )
     return float(value)
 
 
@@ -236,15 +256,23 @@ def _sequence(value: Any, where: str) -> SequenceConfig:
     prefix = entry.get("prefix", default.prefix)
     if not isinstance(prefix, str):
         raise ConfigError(f"{where}: 'sequence.prefix' must be a string")
+    width = _integer(
+        entry.get("width", default.width), where, "sequence.width", 1, MAX_SEQUENCE_WIDTH
+    )
     sequence = SequenceConfig(
         name=_string(entry.get("name", default.name), where, "sequence.name"),
         prefix=prefix,
-        width=_integer(entry.get("width", default.width), where, "sequence.width", 1),
+        width=width,
         first=_integer(entry.get("first", default.first), where, "sequence.first", 0),
-        last=_integer(entry.get("last", default.last), where, "sequence.last", 0),
+        # Without an explicit last, the sequence runs to the largest number of its width.
+        last=_integer(entry.get("last", 10**width - 1), where, "sequence.last", 0),
     )
     if sequence.last < sequence.first:
         raise ConfigError(f"{where}: 'sequence.last' must not be below 'sequence.first'")
+    if sequence.last >= 10**sequence.width:
+        raise ConfigError(
+            f"{where}: 'sequence.last' must fit in 'sequence.width' ({sequence.width} digits)"
+        )
     return sequence
 
 
@@ -262,7 +290,9 @@ def _validation(value: Any, where: str) -> ValidationConfig:
     _only_keys(entry, allowed, where, "validation.")
     lengths = dict(DEFAULT_MAX_LENGTHS)
     for name, length in _mapping(entry.get("max_lengths"), where, "validation.max_lengths").items():
-        lengths[str(name)] = _integer(length, where, f"validation.max_lengths.{name}", 1)
+        lengths[str(name)] = _integer(
+            length, where, f"validation.max_lengths.{name}", 1, MAX_FIELD_LENGTH
+        )
     duplicate = entry.get("duplicate_email", "fail")
     if duplicate not in ("fail", "warn"):
         raise ConfigError(f"{where}: 'validation.duplicate_email' must be 'fail' or 'warn'")
@@ -320,7 +350,7 @@ def _attributes(value: Any, where: str) -> tuple[AttributeConfig, ...]:
                 required=required,
                 max_length=None
                 if max_length is None
-                else _integer(max_length, where, f"{key}.max_length", 1),
+                else _integer(max_length, where, f"{key}.max_length", 1, MAX_FIELD_LENGTH),
                 min=None
                 if entry.get("min") is None
                 else _number(entry["min"], where, f"{key}.min"),
@@ -339,7 +369,9 @@ def _jobs(value: Any, where: str) -> JobsConfig:
     default = JobsConfig()
     return JobsConfig(
         batch_size=_integer(
-            entry.get("batch_size", default.batch_size), where, "jobs.batch_size", 1
+            entry.get("batch_size", default.batch_size), where, "jobs.batch_size", 1, MAX_BATCH_SIZE
         ),
-        interval=_integer(entry.get("interval", default.interval), where, "jobs.interval", 1),
+        interval=_integer(
+            entry.get("interval", default.interval), where, "jobs.interval", 1, MAX_INTERVAL
+        ),
     )

@@ -9,6 +9,8 @@ from custsync_cli.errors import UsageError
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Far beyond any retention, and short enough that "that long ago" stays after the year 1.
+MAX_DURATION = timedelta(days=100 * 365)
 
 
 def utc_now() -> str:
@@ -21,7 +23,15 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise UsageError(f"'{text}' is not a duration (use forms like 30m, 2h, 3d, 1w)")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        duration = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        duration = timedelta.max
+    if duration > MAX_DURATION:
+        raise UsageError(
+            f"'{text}' is too long a duration (at most {MAX_DURATION.days // 365} years)"
+        )
+    return duration
 
 
 def parse_moment(text: str, *, now: datetime | None = None) -> str:
@@ -38,7 +48,13 @@ def parse_moment(text: str, *, now: datetime | None = None) -> str:
             ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        # An offset that moves a time at either end of the calendar past it.
+        raise UsageError(f"'{text}' is outside the years 1 to 9999 in UTC") from None
+    # isoformat, unlike strftime("%Y"), writes years before 1000 with four digits.
+    return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def age_seconds(stamp: str, *, now: datetime | None = None) -> float:

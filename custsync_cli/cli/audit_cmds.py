@@ -10,6 +10,7 @@ from custsync_cli.cli import read, state
 from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
 from custsync_cli.cli.read import DetailFormat, catalogue_of
+from custsync_cli.config import MAX_INTEGER
 from custsync_cli.output.render import OutputFormat
 
 PANEL = "Audit"
@@ -49,10 +50,14 @@ def _table_time(stamp: str | None) -> str:
 @with_filters
 def list_operations(
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="Show at most this many operations.")
+        int,
+        typer.Option("--limit", min=1, max=MAX_INTEGER, help="Show at most this many operations."),
     ] = 50,
     offset: Annotated[
-        int, typer.Option("--offset", min=0, help="Skip this many (for the next page).")
+        int,
+        typer.Option(
+            "--offset", min=0, max=MAX_INTEGER, help="Skip this many (for the next page)."
+        ),
     ] = 0,
     output_format: Annotated[
         OutputFormat,
@@ -78,6 +83,7 @@ def show_operation(
         int,
         typer.Argument(
             metavar="OP",
+            max=MAX_INTEGER,
             help="Operation id (see 'custsync list').",
             autocompletion=complete_failed_operation,
         ),
@@ -125,7 +131,8 @@ def show_customer(
 def audit_events(
     ctx: typer.Context,
     op: Annotated[
-        int | None, typer.Option("--op", metavar="ID", help="Events of this operation.")
+        int | None,
+        typer.Option("--op", metavar="ID", max=MAX_INTEGER, help="Events of this operation."),
     ] = None,
     actor: Annotated[
         list[str] | None,
@@ -143,8 +150,12 @@ def audit_events(
     until: Annotated[
         str | None, typer.Option("--until", metavar="TIME", help="Up to this time.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many events.")] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many.")] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_INTEGER, help="At most this many events.")
+    ] = 50,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, max=MAX_INTEGER, help="Skip this many.")
+    ] = 0,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (default), json, jsonl or csv.")
     ] = OutputFormat.table,

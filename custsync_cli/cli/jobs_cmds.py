@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from custsync_cli.cli import state
+from custsync_cli.config import MAX_INTEGER, MAX_INTERVAL
 from custsync_cli.output.render import OutputFormat
 
 PANEL = "Jobs"
@@ -37,11 +38,15 @@ def run_jobs_command(
     interval: Annotated[
         int | None,
         typer.Option(
-            "--interval", min=1, help="Seconds between runs with --loop (config: jobs.interval)."
+            "--interval",
+            min=1,
+            max=MAX_INTERVAL,
+            help="Seconds between runs with --loop (config: jobs.interval).",
         ),
     ] = None,
     max_runs: Annotated[
-        int | None, typer.Option("--max-runs", min=1, help="Stop after this many runs.")
+        int | None,
+        typer.Option("--max-runs", min=1, max=MAX_INTEGER, help="Stop after this many runs."),
     ] = None,
     wait: Annotated[
         float,

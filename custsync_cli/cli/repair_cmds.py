@@ -11,6 +11,7 @@ import typer
 from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
+from custsync_cli.config import MAX_INTEGER
 
 if TYPE_CHECKING:
     from custsync_cli.jobs.context import JobContext
@@ -53,6 +54,7 @@ def edit_command(
         int | None,
         typer.Argument(
             metavar="OP",
+            max=MAX_INTEGER,
             help="Operation id; or use filters for a bulk edit.",
             autocompletion=complete_failed_operation,
         ),
@@ -75,6 +77,7 @@ def edit_command(
         typer.Option(
             "--expect-version",
             metavar="N",
+            max=MAX_INTEGER,
             help="Refuse (exit 1) unless the operation is still at this version.",
         ),
     ] = None,
@@ -167,7 +170,7 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Report
 
 
 def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
-    from custsync_cli.output.console import message
+    from custsync_cli.output.console import line, message
     from custsync_cli.output.render import print_json
 
     if fmt is ReportFormat.json:
@@ -176,18 +179,18 @@ def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     if not result.changes:
         message(f"nothing changed: operation {result.operation_id} already has those values")
     else:
-        typer.echo(
+        line(
             f"edited operation {result.operation_id} ({result.operation}, {result.status}),"
             f" now version {result.version}:"
         )
         for change in result.changes:
             after = "unset" if change.unset else _quote(change.new)
-            typer.echo(f"  {change.field}: {_quote(change.old)} -> {after}")
-    typer.echo(f"operation {result.operation_id} {result.verdict.sentence()}")
+            line(f"  {change.field}: {_quote(change.old)} -> {after}")
+    line(f"operation {result.operation_id} {result.verdict.sentence()}")
     for warning in result.verdict.warnings:
-        typer.echo(f"  warning: {warning.message}")
+        line(f"  warning: {warning.message}")
     if result.verdict.passes and result.changes and result.status != "pending":
-        typer.echo(f"next: custsync resync {result.operation_id}")
+        line(f"next: custsync resync {result.operation_id}")
 
 
 def _quote(value: str | None) -> str:
@@ -208,15 +211,15 @@ def _preview(ctx: JobContext, ids: list[int], left_out: int, what: str) -> None:
     from rich.markup import escape
 
     from custsync_cli.output.console import message, stderr_console
+    from custsync_cli.output.visible import visible
     from custsync_cli.store.operations import load_operations
 
     extra = f" ({left_out} synced or discarded left out)" if left_out else ""
     message(f"{len(ids)} operation(s) match{extra}; {what}:")
     for op in load_operations(ctx.store.conn, ids[:SAMPLE_SIZE]):
-        error = escape((op.last_error or "")[:70])
-        stderr_console().print(
-            f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}", soft_wrap=True
-        )
+        error = (op.last_error or "")[:70]
+        summary = visible(f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}")
+        stderr_console().print(escape(summary), soft_wrap=True)
     if len(ids) > SAMPLE_SIZE:
         message(f"  ... and {len(ids) - SAMPLE_SIZE} more")
 
@@ -233,7 +236,7 @@ def _bulk_edit(
     fmt: ReportFormat,
 ) -> None:
     from custsync_cli.errors import ConflictError, ExitCode
-    from custsync_cli.output.console import message
+    from custsync_cli.output.console import line, message
     from custsync_cli.output.render import print_json
     from custsync_cli.repair.edit import (
         bulk_edit,
@@ -271,15 +274,15 @@ def _bulk_edit(
         return
     changed = [r for r in results if r.changes]
     passing = sum(1 for r in changed if r.verdict.passes)
-    typer.echo(
+    line(
         f"edited {len(changed)} of {len(results)} operation(s): {passing} would now pass,"
         f" {len(changed) - passing} would still fail"
     )
     for result in changed:
         if not result.verdict.passes:
-            typer.echo(f"  operation {result.operation_id} {result.verdict.sentence()}")
+            line(f"  operation {result.operation_id} {result.verdict.sentence()}")
     if passing:
-        typer.echo("next: custsync resync with the same filters")
+        line("next: custsync resync with the same filters")
 
 
 @with_filters
@@ -288,6 +291,7 @@ def resync_command(
         list[int] | None,
         typer.Argument(
             metavar="OP",
+            max=MAX_INTEGER,
             help="Operation ids; or use filters.",
             show_default=False,
             autocompletion=complete_failed_operation,
@@ -425,7 +429,10 @@ def discard_command(
     ops: Annotated[
         list[int],
         typer.Argument(
-            metavar="OP", help="Operation ids.", autocompletion=complete_failed_operation
+            metavar="OP",
+            max=MAX_INTEGER,
+            help="Operation ids.",
+            autocompletion=complete_failed_operation,
         ),
     ],
     reason: Annotated[
@@ -440,6 +447,7 @@ def discard_command(
 
     Example: custsync discard 12 --reason "test customer created by mistake"
     """
+    from custsync_cli.output.console import line
     from custsync_cli.output.render import print_json
     from custsync_cli.repair.discard import discard
 
@@ -450,10 +458,8 @@ def discard_command(
         print_json([r.as_dict() for r in results])
         return
     for result in results:
-        typer.echo(
-            f"discarded operation {result.id} ({result.operation}, was {result.previous_status})"
-        )
+        line(f"discarded operation {result.id} ({result.operation}, was {result.previous_status})")
         for dependant in result.failed_dependants:
-            typer.echo(
+            line(
                 f"  operation {dependant} failed: it waited for {result.id} (dependency_discarded)"
             )

@@ -9,6 +9,7 @@ import typer
 
 from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_job
+from custsync_cli.config import MAX_INTEGER
 from custsync_cli.output.render import OutputFormat
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def status_command(
         typer.Option(
             "--max-failed",
             min=0,
+            max=MAX_INTEGER,
             metavar="N",
             help="Unhealthy above N failed operations. Example: --max-failed 10",
         ),
@@ -133,7 +135,9 @@ def status_command(
     ] = None,
     top: Annotated[
         int,
-        typer.Option("--top", min=1, help="How many error codes to show. Example: --top 10"),
+        typer.Option(
+            "--top", min=1, max=MAX_INTEGER, help="How many error codes to show. Example: --top 10"
+        ),
     ] = 5,
 ) -> None:
     """Health at a glance: counts, oldest waiting, top error codes, last job runs, a verdict.
@@ -319,7 +323,10 @@ def jobs_command(
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="At most this many runs. Example: --limit 100")
+        int,
+        typer.Option(
+            "--limit", min=1, max=MAX_INTEGER, help="At most this many runs. Example: --limit 100"
+        ),
     ] = 20,
     output_format: Annotated[
         OutputFormat,

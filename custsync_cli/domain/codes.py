@@ -37,6 +37,14 @@ _ENTRIES = (
         " `validation.max_lengths.<field>` (or the attribute's `max_length`) if HQ allows it.",
     ),
     ErrorCode(
+        "control_character",
+        "validation",
+        "a value holds a control character (C0 except tab, DEL or C1)",
+        "A terminal escape sequence, a line break or a NUL pasted or injected into a field;"
+        " commands show it as an escape such as `\\x1b`.",
+        "`custsync edit OP --set <field>=...` with the plain text, or `--unset <field>`.",
+    ),
+    ErrorCode(
         "invalid_email",
         "validation",
         "email is not a valid address",

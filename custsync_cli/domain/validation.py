@@ -20,6 +20,8 @@ Values = Mapping[str, str | None]
 Check = Callable[[str, str], FieldError | None]
 
 ADDRESS_REQUIRED_ON_CREATE = ("street", "city", "country")
+# C0 except tab, DEL and C1: they can drive a terminal and have no place in a customer field.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 @cache
@@ -199,6 +201,15 @@ class Validator:
 
     def check_value(self, name: str, value: str) -> FieldError | None:
         """Format, length and range checks for one field value."""
+        control = _CONTROL_CHARACTER.search(value)
+        if control:
+            # The code point, not the value: the value is what cannot be shown as is.
+            return FieldError(
+                name,
+                "control_character",
+                f"{name} holds the control character U+{ord(control.group()):04X};"
+                " HQ accepts only printable text and tabs",
+            )
         limit, field_check = self._plans.get(name) or self._plan(name)
         if limit is not None and len(value) > limit:
             return FieldError(

@@ -15,6 +15,7 @@ from custsync_cli.domain.models import (
     Status,
     summarize_errors,
 )
+from custsync_cli.errors import ConfigError
 from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
@@ -44,6 +45,7 @@ def sync(
     result = SyncResult(track_outcomes=only is not None)
     with ctx.store.transaction() as conn:
         hq.ensure_sequence(conn, ctx.config.sequence)
+        _refuse_taken_accounts(conn, ctx.config.sequence.name)
     scope = set(only) if only is not None else None
     while True:
         ctx.stop.check()
@@ -319,3 +321,21 @@ def _unblock(op: Operation) -> str:
     """``blocked_by = NULL`` only when it is set: writing a foreign-key column makes SQLite
     rewrite every index of the row, several times the cost of the rest of the update."""
     return " blocked_by = NULL," if op.blocked_by is not None else ""
+
+
+def _refuse_taken_accounts(conn: sqlite3.Connection, name: str) -> None:
+    """Stop before a create draws an account that an HQ customer already has.
+
+    That happens when ``sequence.name`` (or its prefix or numbers) changes: a new sequence
+    starts again at ``first`` while the old one's accounts are in use.
+    """
+    taken = hq.first_taken_account(conn, name)
+    if taken is None:
+        return
+    others = hq.other_sequences(conn, name)
+    names = " or ".join(f"'{other}'" for other in others)
+    restore = f"set sequence.name back to {names}" if others else "change sequence.prefix"
+    raise ConfigError(
+        f"number sequence '{name}' would hand out account {taken}, which an HQ customer"
+        f" already has: {restore}, or set sequence.first above the highest account in use"
+    )

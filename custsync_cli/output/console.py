@@ -8,6 +8,8 @@ import sys
 from functools import cache
 from typing import TYPE_CHECKING
 
+from custsync_cli.output.visible import visible
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -45,6 +47,7 @@ def stderr_console() -> Console:
 
 def message(text: str) -> None:
     """A message for the operator, on stderr (Rich markup allowed)."""
+    text = visible(text, keep_newlines=True)
     if _prints_as_is(text):
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
@@ -80,4 +83,10 @@ def error(text: str) -> None:
     """The one-line error every failing command ends with."""
     from rich.markup import escape
 
-    stderr_console().print(f"[bold red]custsync: error:[/] {escape(text)}", soft_wrap=True)
+    text = escape(visible(text, keep_newlines=True))
+    stderr_console().print(f"[bold red]custsync: error:[/] {text}", soft_wrap=True)
+
+
+def line(text: str) -> None:
+    """A plain line of a command's report on stdout, quoting values safely."""
+    sys.stdout.write(visible(text, keep_newlines=True) + "\n")

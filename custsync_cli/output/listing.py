@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
-from custsync_cli.output.render import cell, print_table
+from custsync_cli.output.render import display, print_table
 
 PENDING_SYNC = "Pending sync"
 SHORT_GUID = 9
@@ -67,7 +67,8 @@ def print_operations(
 
 def _natural_width(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> int:
     widths = [
-        max([len(heading), *(len(cell(row.get(key))) for row in rows)]) for key, heading in columns
+        max([len(heading), *(len(display(row.get(key))) for row in rows)])
+        for key, heading in columns
     ]
     return sum(widths) + 3 * len(columns)
 
@@ -84,7 +85,7 @@ def _terminal_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str,
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     for key, heading in columns:
-        whole = max(len(cell(row.get(key))) for row in rows) if rows else 0
+        whole = max(len(display(row.get(key))) for row in rows) if rows else 0
         table.add_column(
             heading,
             no_wrap=key not in WRAPPING,

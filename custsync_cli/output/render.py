@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
+from custsync_cli.output.visible import json_safe, visible
 
 SHORT_COLUMN = 20
 
@@ -22,7 +23,7 @@ class OutputFormat(StrEnum):
 
 
 def dumps(value: Any, *, indent: int | None = 2) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+    return json_safe(json.dumps(value, ensure_ascii=False, indent=indent, default=str))
 
 
 def print_json(value: Any) -> None:
@@ -37,6 +38,11 @@ def cell(value: Any) -> str:
     if isinstance(value, list | dict):
         return dumps(value, indent=None)
     return str(value)
+
+
+def display(value: Any) -> str:
+    """A cell as a person reads it: control characters written out, never sent as is."""
+    return visible(cell(value))
 
 
 def render_rows(
@@ -61,10 +67,12 @@ def render_rows(
 
 
 def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> None:
+    """CSV with exact values into a file or pipe; on a terminal, control characters escaped."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(keys)
+    text = display if stdout_is_terminal() else cell
     for row in rows:
-        writer.writerow([cell(row.get(key)) for key in keys])
+        writer.writerow([text(row.get(key)) for key in keys])
 
 
 def print_table(
@@ -89,7 +97,8 @@ def print_table(
         pad_edge=False,
     )
     lengths = [
-        max([len(heading), *(len(cell(row.get(key))) for row in rows)]) for key, heading in columns
+        max([len(heading), *(len(display(row.get(key))) for row in rows)])
+        for key, heading in columns
     ]
     width = console.width if terminal else (10_000 if wide else max(console.width, 160))
     limits = fit_widths(lengths, width) if not wide else [None] * len(columns)
@@ -149,7 +158,7 @@ def style_cell(key: str, value: Any) -> Any:
     """Colour statuses by meaning; Rich drops the colour when colour is off."""
     from rich.text import Text
 
-    text = cell(value)
+    text = display(value)
     if key in ("status", "outcome") and text in STATUS_STYLES:
         return Text(text, style=STATUS_STYLES[text])
     return Text(text)

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from custsync_cli.domain.describe import describe_event, short_time
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
-from custsync_cli.output.render import STATUS_STYLES, cell
+from custsync_cli.output.render import STATUS_STYLES, display
+from custsync_cli.output.visible import visible
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -69,22 +70,28 @@ def _header(detail: dict[str, Any]) -> Table:
     grid.add_column()
     account = detail["customer_account"]
     rows: list[tuple[str, Text]] = [
-        ("Operation", Text(f"{detail['id']}  {detail['operation']}")),
-        ("Customer account", Text(account or PENDING_SYNC, style="" if account else "yellow")),
-        ("Async account", Text(detail["async_account"])),
-        ("Channel", Text(f"{detail['channel']} (counter {detail['replication_counter']})")),
+        ("Operation", Text(visible(f"{detail['id']}  {detail['operation']}"))),
+        (
+            "Customer account",
+            Text(visible(account or PENDING_SYNC), style="" if account else "yellow"),
+        ),
+        ("Async account", Text(visible(detail["async_account"]))),
+        (
+            "Channel",
+            Text(visible(f"{detail['channel']} (counter {detail['replication_counter']})")),
+        ),
         ("Status", _status_text(detail["status"])),
-        ("Timestamp", Text(short_time(detail["timestamp"]) + " UTC")),
+        ("Timestamp", Text(visible(short_time(detail["timestamp"])) + " UTC")),
         ("Attempts", Text(str(detail.get("attempts", 0)))),
     ]
     if detail.get("created_by"):
-        rows.append(("Channel user", Text(str(detail["created_by"]))))
+        rows.append(("Channel user", Text(display(detail["created_by"]))))
     if detail.get("blocked_by") is not None:
         rows.append(("Blocked by", Text(f"operation {detail['blocked_by']}", style="yellow")))
     if detail.get("last_error"):
-        rows.append(("Last error", Text(str(detail["last_error"]), style=FAILING)))
+        rows.append(("Last error", Text(display(detail["last_error"]), style=FAILING)))
     if detail.get("discard_reason"):
-        rows.append(("Discard reason", Text(str(detail["discard_reason"]))))
+        rows.append(("Discard reason", Text(display(detail["discard_reason"]))))
     for label, value in rows:
         grid.add_row(label, value)
     return grid
@@ -116,8 +123,8 @@ def _grid(fields: list[dict[str, Any]]) -> Table:
         table.add_column(heading, overflow="fold")
     for row in fields:
         failing, edited, dropped = row.get("failing"), row.get("edited"), row.get("dropped")
-        name = Text(row["name"], style=FAILING if failing else "")
-        old = Text(cell(row.get("old")), style="dim" if row.get("changed") else "")
+        name = Text(visible(row["name"]), style=FAILING if failing else "")
+        old = Text(display(row.get("old")), style="dim" if row.get("changed") else "")
         channel_style = ""
         if dropped:
             channel_style = DROPPED
@@ -127,10 +134,10 @@ def _grid(fields: list[dict[str, Any]]) -> Table:
             channel_style = FAILING
         elif row.get("changed"):
             channel_style = CHANGED
-        channel = Text(cell(row.get("channel_value")), style=channel_style)
+        channel = Text(display(row.get("channel_value")), style=channel_style)
         edited_value = Text("")
         if edited and not dropped:
-            edited_value = Text(cell(row.get("new")), style=FAILING if failing else EDITED)
+            edited_value = Text(display(row.get("new")), style=FAILING if failing else EDITED)
         marks = Text(", ").join(Text(word, style=style) for word, style in field_marks(row))
         table.add_row(name, old, channel, edited_value, marks)
     return table
@@ -148,9 +155,10 @@ def _history(events: list[dict[str, Any]], *, title: str = "History") -> Table:
         table.add_row(
             str(event["id"]),
             short_time(event["at"]),
-            str(event["actor"]),
-            Text(action, style=style),
-            describe_event(action, event.get("details")),
+            Text(display(event["actor"])),
+            Text(visible(action), style=style),
+            # Text, not markup: details quote channel values, which may hold "[...]".
+            Text(visible(describe_event(action, event.get("details")))),
         )
     return table
 
@@ -168,7 +176,7 @@ def render_operation(detail: dict[str, Any]) -> None:
         _header(detail),
         Text(""),
         _heading("What happened"),
-        Text(detail["change_description"]),
+        Text(visible(detail["change_description"], keep_newlines=True)),
         Text(""),
         _grid(fields) if fields else Text("Fields: none (the channel sent no usable fields)"),
         _history(detail["history"]),
@@ -188,19 +196,19 @@ def render_customer(view: dict[str, Any]) -> None:
     grid.add_column(style="bold" if stdout_is_terminal() else "")
     grid.add_column()
     account = view["customer_account"]
-    grid.add_row("Customer account", Text(account or PENDING_SYNC))
-    grid.add_row("Async account", Text(view["async_account"]))
+    grid.add_row("Customer account", Text(visible(account or PENDING_SYNC)))
+    grid.add_row("Async account", Text(visible(view["async_account"])))
     if record:
-        grid.add_row("Channel", Text(str(record["channel"])))
+        grid.add_row("Channel", Text(display(record["channel"])))
         for key, value in record.items():
             if key in ("customer_account", "async_account", "channel", "addresses"):
                 continue
             if key == "attributes":
                 for name, attr in sorted(value.items()):
-                    grid.add_row(name, Text(cell(attr)))
+                    grid.add_row(visible(name), Text(display(attr)))
                 continue
             if value is not None and value != "":
-                grid.add_row(key, Text(cell(value)))
+                grid.add_row(visible(key), Text(display(value)))
     else:
         grid.add_row("HQ record", Text("none yet: no create has synced", style="yellow"))
     parts.append(grid)
@@ -209,9 +217,9 @@ def render_customer(view: dict[str, Any]) -> None:
         table = _table(title="Addresses")
         keys = [k for k in addresses[0] if any(a.get(k) not in (None, "") for a in addresses)]
         for key in keys:
-            table.add_column(key, overflow="fold")
+            table.add_column(Text(visible(key)), overflow="fold")
         for address in addresses:
-            table.add_row(*[cell(address.get(k)) for k in keys])
+            table.add_row(*[Text(display(address.get(k))) for k in keys])
         parts += [Text(""), table]
     ops = _table(title="Operations, oldest first")
     for heading in ("id", "timestamp", "channel", "operation", "status", "what happened"):
@@ -219,11 +227,11 @@ def render_customer(view: dict[str, Any]) -> None:
     for op in view["operations"]:
         ops.add_row(
             str(op["id"]),
-            short_time(op["timestamp"]),
-            str(op["channel"]),
-            str(op["operation"]),
+            Text(visible(short_time(op["timestamp"]))),
+            Text(display(op["channel"])),
+            Text(display(op["operation"])),
             _status_text(op["status"]),
-            str(op["change_description"]),
+            Text(visible(str(op["change_description"]), keep_newlines=True)),
         )
     parts += [Text(""), ops]
     _print(Group(*parts))

@@ -42,7 +42,9 @@ def _string_loader() -> type[Any]:
     """A safe YAML loader that reads every scalar as text except null, as the store keeps it."""
     import yaml
 
-    class StringLoader(yaml.SafeLoader):
+    from custsync_cli.yamlio import BoundedLoader
+
+    class StringLoader(BoundedLoader):
         pass
 
     StringLoader.yaml_implicit_resolvers = {
@@ -89,10 +91,11 @@ def parse_document(
     """(sets, unsets, reason) from a saved document; raise DocumentError if it cannot apply."""
     import yaml
 
+    from custsync_cli import yamlio
     from custsync_cli.domain.fields import to_text
 
     try:
-        data = yaml.load(text, Loader=_string_loader())  # a SafeLoader subclass
+        data = yamlio.load(text, _string_loader())
     except yaml.YAMLError as exc:
         raise DocumentError(f"the file is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict) or not isinstance(data.get("fields", {}), dict):

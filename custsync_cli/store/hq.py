@@ -95,6 +95,37 @@ def ensure_sequence(conn: sqlite3.Connection, sequence: SequenceConfig) -> None:
     )
 
 
+def first_taken_account(conn: sqlite3.Connection, name: str) -> str | None:
+    """The lowest account the sequence ``name`` has still to hand out that a customer has.
+
+    Accounts of one prefix and width sort as their numbers do, so this is one range lookup
+    on the primary key.
+    """
+    prefix, width, next_value, last_value = conn.execute(
+        "SELECT prefix, width, next_value, last_value FROM number_sequences WHERE name = ?",
+        (name,),
+    ).fetchone()
+    if next_value > last_value:
+        return None
+    row = conn.execute(
+        "SELECT min(account) FROM customers WHERE account BETWEEN ? AND ?"
+        " AND length(account) = ? AND substr(account, ?) NOT GLOB '*[^0-9]*'",
+        (
+            f"{prefix}{next_value:0{width}d}",
+            f"{prefix}{last_value:0{width}d}",
+            len(prefix) + width,
+            len(prefix) + 1,
+        ),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def other_sequences(conn: sqlite3.Connection, name: str) -> list[str]:
+    """The names of the store's other number sequences."""
+    rows = conn.execute("SELECT name FROM number_sequences WHERE name <> ? ORDER BY name", (name,))
+    return [row[0] for row in rows]
+
+
 class AccountNumbers:
     """Hands out account numbers from a sequence, reading its row once and writing it once."""
 

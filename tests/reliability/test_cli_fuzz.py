@@ -47,11 +47,22 @@ VALUES = [
     "é", "👍", "../../etc/passwd", "custsync.db", "copy.db", "--", "-",
 ]  # fmt: skip
 
+# The shapes that once ended in "internal error": huge numbers, floats written as 1e20,
+# times at the ends of the calendar, and durations longer than datetime can subtract.
+EDGE_VALUES = [
+    "99999999999999999999", "9223372036854775807", "9223372036854775808", "1e20", "1e400",
+    "-0", "inf", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
+    "0001-01-01", "9999-12-31", "99999999999999d", "36500d", "\x1b[2J", "\x1b]0;t\x07",
+]  # fmt: skip
+
 token = st.one_of(
     st.sampled_from(OPTIONS),
     st.sampled_from(VALUES),
+    st.sampled_from(EDGE_VALUES),
     st.text(max_size=12),
     st.integers(-(2**40), 2**40).map(str),
+    st.integers(2**62, 2**80).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
 )
 
 
@@ -85,3 +96,57 @@ def test_random_arguments_never_crash_the_cli(
     assert result.exit_code in DOCUMENTED_EXIT_CODES, (command, args, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout, (command, args)
     assert "internal error" not in result.stderr, (command, args, result.stderr)
+
+
+def _nested(depth: int, opener: str) -> str:
+    closer = {"[": "]", "{a: ": "}"}[opener]
+    return opener * depth + "1" + closer * depth
+
+
+def _bomb(levels: int) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines)
+
+
+yaml_value = st.one_of(
+    st.integers(-(2**80), 2**80).map(str),
+    st.sampled_from(["1e20", "1.0e+20", ".nan", ".inf", "-.inf", "1e23", "0x7fffffff", "~"]),
+    st.builds(_nested, st.integers(1, 50_000), st.sampled_from(["[", "{a: "])),
+    st.text(max_size=8),
+)
+CONFIG_KEYS = [
+    ("jobs", "batch_size"), ("jobs", "interval"), ("sequence", "width"), ("sequence", "last"),
+    ("sequence", "first"), ("sequence", "name"), ("validation", "max_lengths"),
+]  # fmt: skip
+
+
+@settings(
+    max_examples=int(os.environ.get("CUSTSYNC_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    derandomize="CUSTSYNC_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    key=st.sampled_from(CONFIG_KEYS),
+    value=yaml_value,
+    bomb=st.one_of(st.none(), st.integers(1, 10)),
+    command=st.sampled_from([["status"], ["run-jobs"], ["list"]]),
+)
+def test_hostile_config_values_never_crash_the_cli(
+    seeded: Workspace,
+    cli: Invoke,
+    key: tuple[str, str],
+    value: str,
+    bomb: int | None,
+    command: list[str],
+) -> None:
+    section, name = key
+    text = seeded.config_path.read_text(encoding="utf-8")
+    text += f"{section}:\n  {name}: {value}\n" if bomb is None else _bomb(bomb) + "\n"
+    hostile = seeded.root / "hostile.yaml"
+    hostile.write_text(text, encoding="utf-8")
+    result = cli("--config", str(hostile), *command, input="")
+    assert result.exit_code in DOCUMENTED_EXIT_CODES, (key, value[:80], result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "internal error" not in result.stderr, (key, value[:80], result.stderr)
