@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 import yaml
 
 from custsync_cli.channels.sqlite_outbox import create_channel_database
+from custsync_cli.devtools.soak import custsync_executable
 
 BASE_TIME = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -170,17 +169,6 @@ class Workspace:
             text=True,
             timeout=timeout,
         )
-
-
-def custsync_executable() -> str:
-    """The installed console script next to this Python, else the one on PATH."""
-    candidate = Path(sys.executable).with_name("custsync")
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("custsync")
-    if found is None:
-        raise RuntimeError("the custsync command is not installed (pip install -e '.[test]')")
-    return found
 
 
 @dataclass

@@ -8,34 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from custsync_cli.config import SequenceConfig
+from custsync_cli.domain.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS
 from custsync_cli.store.database import chunked, placeholders
 
 Values = dict[str, str | None]
 
-# The HQ record's columns (migration m001 created them).
-CUSTOMER_COLUMNS = (
-    "type",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "organization_name",
-    "email",
-    "phone",
-    "customer_group",
-    "currency",
-    "language",
-)
-ADDRESS_COLUMNS = (
-    "name",
-    "street",
-    "city",
-    "county",
-    "state",
-    "zip_code",
-    "country",
-    "purpose",
-    "is_primary",
-)
+# The HQ record's columns: the customer fields, and the address fields but its key.
+CUSTOMER_COLUMNS = CUSTOMER_FIELDS
+ADDRESS_COLUMNS = tuple(name for name in ADDRESS_FIELDS if name != "address_id")
 CUSTOMER_SELECT = ", ".join(
     ("account", "async_account", "channel", *CUSTOMER_COLUMNS, "attributes")
 )
