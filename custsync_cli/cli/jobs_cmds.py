@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import sys
 from enum import StrEnum
 from typing import Annotated
@@ -11,7 +12,6 @@ import typer
 
 from custsync_cli.cli import state
 from custsync_cli.config import MAX_INTEGER, MAX_INTERVAL
-from custsync_cli.output.render import OutputFormat
 
 PANEL = "Jobs"
 
@@ -21,6 +21,11 @@ class JobName(StrEnum):
     sync = "sync"
     distribute = "distribute"
     all = "all"
+
+
+class RunFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -57,22 +62,38 @@ def run_jobs_command(
         ),
     ] = 0.0,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Exit 4 when any operation failed in the run.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 when a channel was skipped (partial run), else 4 when any operation"
+            " failed in the run.",
+        ),
     ] = False,
     output_format: Annotated[
-        OutputFormat | None,
-        typer.Option("--format", help="json prints each run's report as a JSON object."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
+        RunFormat,
+        typer.Option(
+            "--format",
+            help="text: one summary line per run on stderr; json: each run's report as one"
+            " JSON object on stdout.",
+        ),
+    ] = RunFormat.text,
+    quiet: Annotated[
+        bool,
+        typer.Option("-q", "--quiet", help="Print nothing for a run that went fully well."),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Add per-channel detail.")
     ] = False,
 ) -> None:
     """Run the batch jobs (pull -> sync -> distribute) once, or on a loop.
 
+    A run that skipped a channel (missing, corrupt, no outbox) is partial: it prints its
+    summary line even with -q, and exits 1 with --strict. SIGTERM ends a --loop after the
+    batch in hand, saying "stopped" (exit 0); it interrupts a single run (exit 143).
+
     Example (crontab): */5 * * * * custsync --config /srv/custsync/custsync.yaml run-jobs
     """
-    from custsync_cli.errors import ExitCode
+    from custsync_cli.errors import ExitCode, Interrupted
     from custsync_cli.jobs.runner import JOB_ORDER, run_jobs, sleep_interruptibly
     from custsync_cli.output.console import error, message, stderr_console
     from custsync_cli.output.progress import JobTally, LiveProgress
@@ -84,9 +105,9 @@ def run_jobs_command(
     jobs = list(JOB_ORDER) if job is JobName.all else [job.value]
     pause = interval or config.jobs.interval
     runs = 0
-    any_failed = False
+    any_failed = any_partial = False
     halted: set[str] = set()
-    live = sys.stderr.isatty() and not quiet and output_format is not OutputFormat.json
+    live = sys.stderr.isatty() and not quiet and output_format is RunFormat.text
     store_path = state.store_path(config)
 
     def waiting(holder: str) -> None:
@@ -96,48 +117,60 @@ def run_jobs_command(
             line = f"waiting for the lock on {store_path} ({holder})"
             stderr_console().print(escape(line), soft_wrap=True)
 
-    with state.open_store(config, create=True) as store:
-        ctx = state.job_context(config, store)
-        with ctx.stop.handling_signals():
-            while True:
-                names = [c.name for c in channels]
-                tally = LiveProgress(jobs, channels=names, verbose=verbose) if live else JobTally()
-                ctx.progress = tally
-                # A service must outlive an operator's resync or edit: a loop waits for the lock.
-                with run_lock(
-                    store_path,
-                    wait=math.inf if loop else wait,
-                    check_stop=ctx.stop.check,
-                    on_wait=waiting if loop else None,
-                ):
-                    if isinstance(tally, LiveProgress):
-                        with tally:
+    try:
+        with state.open_store(config, create=True) as store:
+            ctx = state.job_context(config, store)
+            with ctx.stop.handling_signals():
+                while True:
+                    names = [c.name for c in channels]
+                    tally = (
+                        LiveProgress(jobs, channels=names, verbose=verbose) if live else JobTally()
+                    )
+                    ctx.progress = tally
+                    # A service must outlive an operator's resync or edit: a loop waits.
+                    with run_lock(
+                        store_path,
+                        wait=math.inf if loop else wait,
+                        check_stop=ctx.stop.check,
+                        on_wait=waiting if loop else None,
+                    ):
+                        if isinstance(tally, LiveProgress):
+                            with tally:
+                                report = run_jobs(ctx, jobs, channels)
+                        else:
                             report = run_jobs(ctx, jobs, channels)
-                    else:
-                        report = run_jobs(ctx, jobs, channels)
-                runs += 1
-                any_failed = any_failed or report.failed > 0 or report.malformed > 0
-                any_failed = any_failed or bool(report.unreadable_rows)
-                halted.update(report.halted_channels)
-                if output_format is OutputFormat.json:
-                    typer.echo(dumps(report.as_dict(), indent=None))
-                elif not quiet:
-                    message(report.summary_line())
-                    if verbose and not live:
-                        for line in tally.detail_lines():
-                            message(line)
-                    if verbose or report.skipped_channels:
+                    runs += 1
+                    any_failed = any_failed or report.failed > 0 or report.malformed > 0
+                    any_partial = any_partial or report.outcome == "partial"
+                    halted.update(report.halted_channels)
+                    if output_format is RunFormat.json:
+                        typer.echo(dumps(report.as_dict(), indent=None))
+                    elif not quiet or report.outcome != "ok":
+                        # cron mails any output: -q stays silent only when all went well.
+                        message(report.summary_line())
+                    if output_format is RunFormat.text and not quiet:
+                        if verbose and not live:
+                            for line in tally.detail_lines():
+                                message(line)
                         for name, reason in sorted(report.skipped_channels.items()):
                             message(f"  skipped {name}: {reason}")
-                    for problem in sorted(report.unreadable_rows.values()):
-                        message(f"  {problem}")
-                if not loop or (max_runs is not None and runs >= max_runs):
-                    break
-                sleep_interruptibly(ctx, pause)
+                        for problem in sorted(report.unreadable_rows.values()):
+                            message(f"  {problem}")
+                    if not loop or (max_runs is not None and runs >= max_runs):
+                        break
+                    sleep_interruptibly(ctx, pause)
+    except Interrupted as exc:
+        # SIGTERM is how a service manager stops a loop: the loop ends as --max-runs ends it.
+        if not (loop and exc.signal_number == signal.SIGTERM):
+            raise
+        message("stopped")
     if halted:
         first, *others = sorted(halted)
         more = f" (also: {', '.join(others)})" if others else ""
         error(report.skipped_channels.get(first, f"channel {first}: counters went back") + more)
+        raise typer.Exit(ExitCode.ERROR)
+    # A skipped channel is the graver news, so it wins over failed operations.
+    if strict and any_partial:
         raise typer.Exit(ExitCode.ERROR)
     if strict and any_failed:
         raise typer.Exit(ExitCode.SOME_FAILED)

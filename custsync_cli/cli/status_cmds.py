@@ -335,8 +335,18 @@ def jobs_command(
     wide: Annotated[
         bool, typer.Option("--wide", help="Show long errors whole instead of shortened.")
     ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also runs that ended ok with nothing to do (an idle --loop adds three a round).",
+        ),
+    ] = False,
 ) -> None:
     """Job run history, newest first: start, end, duration, counts, outcome and error.
+
+    Counts are recorded as batches commit, so an interrupted or crashed run shows the work it
+    committed. Runs that ended ok with nothing to do are left out unless --all is given.
 
     Example: custsync jobs --job sync --since 1d --format json
     """
@@ -347,18 +357,20 @@ def jobs_command(
 
     config = state.load()
     with state.open_store(config, read_only=True) as store:
-        runs, total = job_history(
+        runs, total, hidden = job_history(
             store.conn,
             jobs=[j.value for j in job or []],
             outcomes=[o.value for o in outcome or []],
             since=parse_moment(since) if since else None,
             limit=limit,
+            idle=show_all,
         )
     if output_format is OutputFormat.table:
         render_rows([_run_for_table(run) for run in runs], JOB_COLUMNS, output_format, wide=wide)
     else:
         render_rows(runs, [(key, key) for key in JOB_KEYS], output_format)
     if not runs:
-        message("no job runs match")
+        idle = f"; {hidden} with nothing to do are left out (--all shows them)" if hidden else ""
+        message(f"no job runs match{idle}")
     elif total > len(runs):
         message(f"showing the newest {len(runs)} of {total} runs; use --limit for more")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
@@ -14,6 +14,8 @@ from custsync_cli.errors import Interrupted
 from custsync_cli.store.database import Store
 
 ProgressCallback = Callable[[str, str | None, int], None]
+# Called inside each batch's transaction with what the batch did (pulled, synced, ...).
+BatchCallback = Callable[[Mapping[str, int]], None]
 
 
 class StopFlag:
@@ -49,6 +51,10 @@ def _no_progress(job: str, channel: str | None, count: int) -> None:
     return None
 
 
+def _no_record(counts: Mapping[str, int]) -> None:
+    return None
+
+
 @dataclass
 class JobContext:
     config: Config
@@ -56,6 +62,7 @@ class JobContext:
     actor: str
     stop: StopFlag = field(default_factory=StopFlag)
     progress: ProgressCallback = _no_progress
+    record_batch: BatchCallback = _no_record
     _validator: Validator | None = None
 
     @property

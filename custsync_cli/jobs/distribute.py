@@ -83,6 +83,7 @@ def distribute(
                 for row in done
             ]
             append_encoded(conn, events)
+            ctx.record_batch({"distributed": len(done)})
             faults.point("distribute.before_commit")
         faults.point("distribute.after_commit")
         result.distributed += len(done)

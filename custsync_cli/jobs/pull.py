@@ -296,6 +296,7 @@ def _pull_channel(
         with ctx.store.transaction():
             stored, malformed = _store_batch(ctx, channel.name, parsed, pulled_at)
             write_watermark(conn, channel.name, Watermark(watermark, at_mark), pulled_at)
+            ctx.record_batch({"pulled": stored, "failed": malformed})
             faults.point("pull.before_commit")
         faults.point("pull.after_commit")
         result.pulled += stored

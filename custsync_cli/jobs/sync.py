@@ -67,12 +67,20 @@ def sync(
             if not ids:
                 break
             operations = [op for op in load_operations(conn, ids) if op.status == Status.PENDING]
+            before = (result.synced, result.failed, result.blocked)
             batch = _Batch(ctx, conn, result, scope, force, operations)
             batch.with_errors = ids_with_errors(conn, ids)
             for operation in operations:
                 batch.process(operation)
             batch.flush()
             append_events(conn, batch.events)
+            ctx.record_batch(
+                {
+                    "synced": result.synced - before[0],
+                    "failed": result.failed - before[1],
+                    "blocked": result.blocked - before[2],
+                }
+            )
             faults.point("sync.before_commit")
         faults.point("sync.after_commit")
         ctx.progress("sync", None, len(ids))

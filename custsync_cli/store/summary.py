@@ -89,6 +89,11 @@ _RUN_COLUMNS = (
     " distributed, skipped_channels, error, pid, actor"
 )
 _RUN_KEYS = [name.strip() for name in _RUN_COLUMNS.split(",")]
+_IDLE = (
+    "(outcome = 'ok' AND skipped_channels IS NULL AND unreadable_rows IS NULL AND "
+    + " + ".join(RUN_COUNTS)
+    + " = 0)"
+)
 
 
 def last_runs(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -109,8 +114,13 @@ def job_history(
     outcomes: list[str] | None = None,
     since: str | None = None,
     limit: int = 20,
-) -> tuple[list[dict[str, Any]], int]:
-    """Job runs newest first, and how many match in all."""
+    idle: bool = True,
+) -> tuple[list[dict[str, Any]], int, int]:
+    """Job runs newest first, how many match in all, and how many idle ones were left out.
+
+    Idle runs ended ``ok`` having done nothing; ``idle=False`` leaves them out (an idle
+    ``--loop`` adds three a round).
+    """
     where: list[str] = []
     params: list[Any] = []
     if jobs:
@@ -125,12 +135,17 @@ def job_history(
         where.append("started_at >= ?")
         params.append(since)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    total = int(conn.execute(f"SELECT count(*) FROM job_runs{clause}", params).fetchone()[0])
+    idle_rows, total = conn.execute(
+        f"SELECT coalesce(sum({_IDLE}), 0), count(*) FROM job_runs{clause}", params
+    ).fetchone()
+    hidden = 0 if idle else int(idle_rows)
+    if not idle:
+        clause += f" {'AND' if where else 'WHERE'} NOT {_IDLE}"
     rows = conn.execute(
         f"SELECT {_RUN_COLUMNS} FROM job_runs{clause} ORDER BY id DESC LIMIT ?",
         [*params, limit],
     ).fetchall()
-    return [run_row(row, _RUN_KEYS) for row in rows], total
+    return [run_row(row, _RUN_KEYS) for row in rows], int(total) - hidden, hidden
 
 
 @dataclass(frozen=True)

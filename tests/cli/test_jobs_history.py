@@ -120,3 +120,33 @@ def test_history_keeps_a_failed_channel_reason(workspace: Workspace, cli: Invoke
     assert list(pull["skipped_channels"]) == ["store-042"]
     table = cli("jobs", "--job", "pull", "--wide").stdout
     assert "partial" in table and "skipped store-042" in table
+
+
+def test_idle_loop_rounds_stay_out_of_the_default_listing(workspace: Workspace) -> None:
+    web = workspace.channel("web-se")
+    assert workspace.run("run-jobs").returncode == 0
+    hidden = workspace.run("jobs", "--format", "json")
+    assert (hidden.returncode, json.loads(hidden.stdout)) == (0, [])
+    assert hidden.stderr == (
+        "no job runs match; 3 with nothing to do are left out (--all shows them)\n"
+    )
+
+    web.add("a-1", "create_customer", person())
+    assert workspace.run("run-jobs").returncode == 0
+    loop = workspace.run("run-jobs", "--loop", "--interval", "1", "--max-runs", "3")
+    assert loop.returncode == 0, loop.stderr
+
+    listed = workspace.run("jobs", "--format", "json")
+    assert listed.returncode == 0 and listed.stderr == ""
+    assert [(r["id"], r["job"]) for r in json.loads(listed.stdout)] == [
+        (6, "distribute"),
+        (5, "sync"),
+        (4, "pull"),
+    ]
+    assert "nothing to do" not in workspace.run("jobs").stdout
+
+    everything = json.loads(workspace.run("jobs", "--all", "--format", "json").stdout)
+    assert [r["id"] for r in everything] == list(range(15, 0, -1))
+    idle = everything[:9] + everything[12:]
+    assert all(r["outcome"] == "ok" and r["pulled"] + r["distributed"] == 0 for r in idle)
+    assert "nothing to do" in workspace.run("jobs", "--all").stdout

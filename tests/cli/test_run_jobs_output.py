@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
+import shlex
+import sqlite3
 import subprocess
+from pathlib import Path
 
 from tests.helpers import Workspace, custsync_executable, person
 
@@ -120,3 +124,88 @@ def test_no_color_and_flag_drop_colour_on_a_terminal(workspace: Workspace) -> No
         assert "invalid_email" in output
         assert "next: custsync list --status failed; custsync show " in output
         assert colour_codes(output) == [], output
+
+
+def _broken_channels(ws: Workspace) -> None:
+    """web-se works; the other three are missing, corrupt and without an outbox table."""
+    ws.channel("web-se").add("a-1", "create_customer", person())
+    for name in ("gone", "corrupt", "no-outbox"):
+        ws.channel(name)
+    ws.channels["gone"].path.unlink()
+    ws.channels["corrupt"].path.write_bytes(b"this is not a database\n" * 100)
+    conn = sqlite3.connect(ws.channels["no-outbox"].path)
+    conn.execute("DROP TABLE async_customer_operation")
+    conn.commit()
+    conn.close()
+
+
+def test_a_partial_run_reaches_cron_even_with_quiet(workspace: Workspace) -> None:
+    _broken_channels(workspace)
+    quiet = workspace.run("run-jobs", "-q")
+    assert quiet.returncode == 0
+    assert quiet.stdout == ""
+    assert quiet.stderr.count("\n") == 1, quiet.stderr
+    assert quiet.stderr.startswith("run-jobs partial: pulled 1, synced 1")
+    assert quiet.stderr.endswith("skipped channel(s): corrupt, gone, no-outbox\n")
+
+    plain = workspace.run("run-jobs")
+    assert plain.returncode == 0
+    reasons = plain.stderr.splitlines()[1:]
+    assert [line.split(":")[0] for line in reasons] == [
+        "  skipped corrupt",
+        "  skipped gone",
+        "  skipped no-outbox",
+    ]
+
+    for args in (("--strict",), ("--strict", "-q")):
+        strict = workspace.run("run-jobs", *args)
+        assert strict.returncode == 1, (args, strict.stderr)
+        assert strict.stderr.startswith("run-jobs partial: ")
+        assert "Traceback" not in strict.stderr and "error" not in strict.stderr
+
+
+def test_strict_a_skipped_channel_exits_1_over_failed_operations_4(workspace: Workspace) -> None:
+    workspace.channel("web-se").add("a-1", "create_customer", person(email="broken@"))
+    workspace.channel("gone").path.unlink()
+    strict = workspace.run("run-jobs", "--strict", "-q")
+    assert strict.returncode == 1, strict.stderr
+    assert "failed 1" in strict.stderr and "skipped channel(s): gone" in strict.stderr
+    workspace.channel("web-se").add("a-2", "create_customer", person(email="broken2@"))
+    workspace.write_config(channels=[{"name": "web-se", "database": "channels/web-se.db"}])
+    only_failed = workspace.run("run-jobs", "--strict", "-q")
+    assert (only_failed.returncode, only_failed.stderr) == (4, "")
+
+
+def test_run_jobs_refuses_a_format_it_cannot_print(workspace: Workspace) -> None:
+    workspace.channel("web-se").add("a-1", "create_customer", person())
+    for fmt in ("csv", "jsonl", "table"):
+        refused = workspace.run("run-jobs", "--format", fmt)
+        assert refused.returncode == 2, (fmt, refused.stderr)
+        assert refused.stdout == ""
+        assert "Invalid value for '--format'" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert not workspace.store_path.exists(), "a refused run must change nothing"
+    text = workspace.run("run-jobs", "--format", "text")
+    assert text.returncode == 0 and text.stderr.startswith("run-jobs ok: pulled 1")
+    as_json = workspace.run("run-jobs", "--format", "json")
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)["outcome"] == "ok"
+
+
+def test_the_example_crontab_check_notices_that_cron_stopped(workspace: Workspace) -> None:
+    crontab = Path(__file__).parents[2] / "examples" / "crontab"
+    lines = [line for line in crontab.read_text().splitlines() if line and line[0] != "#"]
+    check = next(line for line in lines if " status --check" in line)
+    args = shlex.split(check.split(" status ", 1)[1].split(">")[0])
+    assert args[0] == "--check"
+
+    workspace.channel("web-se").add("a-1", "create_customer", person())
+    assert workspace.run("run-jobs").returncode == 0
+    assert workspace.run("status", *args).returncode == 0
+    # The jobs last ran long ago and nothing has failed: only the run age tells.
+    conn = workspace.store()
+    conn.execute("UPDATE job_runs SET started_at = '2000-01-01T00:00:00.000000Z'")
+    conn.commit()
+    conn.close()
+    stale = workspace.run("status", *args)
+    assert stale.returncode == 4, stale.stderr
+    assert "unhealthy: last pull run started " in stale.stderr

@@ -58,3 +58,24 @@ def wait_for_run_start(process: subprocess.Popen[str], store: Path, timeout: flo
                 pass
         time.sleep(0.02)
     raise AssertionError("run-jobs never started a job run")
+
+
+def wait_for_query(
+    process: subprocess.Popen[str], store: Path, sql: str, timeout: float = 60
+) -> None:
+    """Wait until ``sql`` finds a row in the store (read-only) while ``process`` runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the process ended before the store showed the state"
+        try:
+            conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
+            try:
+                found = conn.execute(sql).fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            found = None
+        if found:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the store never showed: {sql}")

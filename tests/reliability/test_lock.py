@@ -147,7 +147,17 @@ def test_the_kernel_releases_the_lock_of_a_killed_run(
     assert check_invariants(store, copy.channels, complete=True) == []
 
 
-def test_a_waiting_run_can_be_stopped(crash_scenario: Scenario, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (("--wait", "60"), 143, "stopped by SIGTERM"),
+        # A loop waits for the lock as a service; SIGTERM is its ordinary stop.
+        (("--loop",), 0, "stopped"),
+    ],
+)
+def test_a_waiting_run_can_be_stopped(
+    crash_scenario: Scenario, tmp_path: Path, args: tuple[str, ...], code: int, said: str
+) -> None:
     copy = copy_workload(crash_scenario.workload, tmp_path)
     store = tmp_path / "custsync.db"
     stop = threading.Event()
@@ -162,7 +172,7 @@ def test_a_waiting_run_can_be_stopped(crash_scenario: Scenario, tmp_path: Path) 
     holder.start()
     try:
         assert held.wait(30)
-        waiting = start_run(copy, "--wait", "60")
+        waiting = start_run(copy, *args)
         # Once it has the lock file open it is waiting, with its signal handlers in place.
         wait_for_open_file(waiting, lock_path(store))
         waiting.terminate()
@@ -170,8 +180,8 @@ def test_a_waiting_run_can_be_stopped(crash_scenario: Scenario, tmp_path: Path) 
     finally:
         stop.set()
         holder.join()
-    assert waiting.returncode == 143, stderr
-    assert "stopped by SIGTERM" in stderr
+    assert waiting.returncode == code, stderr
+    assert stderr.splitlines()[-1].endswith(said)
     assert "Traceback" not in stderr
 
 

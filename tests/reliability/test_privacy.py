@@ -71,8 +71,8 @@ def test_store_wal_shm_lock_and_backup_are_0600_under_umask_022(
         assert path.exists(), path
         assert _mode(path) == 0o600, f"{path.name} is {oct(_mode(path))}"
     loop.send_signal(signal.SIGTERM)
-    loop.communicate(timeout=10)
-    assert loop.returncode == 143
+    _, stderr = loop.communicate(timeout=10)
+    assert (loop.returncode, stderr) == (0, "stopped\n")  # a loop's ordinary stop
 
 
 def _customer_values(channel: Path) -> set[str]:
@@ -116,7 +116,8 @@ def test_run_jobs_messages_name_operations_never_customer_values(
             text=True,
             check=False,
         )
-        assert result.returncode in (0, 4), result.stderr
+        # The hostile channel is skipped: a partial run, which --strict turns into exit 1.
+        assert result.returncode == (1 if "--strict" in args else 0), result.stderr
         outputs.append(result.stdout + result.stderr)
     text = "\n".join(outputs)
     assert "skipped" in text
