@@ -42,6 +42,16 @@ def shared_dir() -> Iterator[Path]:
     """A folder another user can reach (pytest's own tmp_path is private to root)."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv, to run custsync as a user who may only read")
+    probe = subprocess.run(
+        [*AS_NOBODY, custsync_executable(), "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0:
+        # e.g. a checkout inside a 0700 temporary folder, as a fresh CI clone is
+        pytest.skip(f"user nobody cannot run {custsync_executable()}: its folders are private")
     folder = Path(tempfile.mkdtemp(prefix="custsync-access-"))
     folder.chmod(0o755)
     yield folder
