@@ -9,7 +9,8 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -160,26 +161,12 @@ def test_a_waiting_run_can_be_stopped(
 ) -> None:
     copy = copy_workload(crash_scenario.workload, tmp_path)
     store = tmp_path / "custsync.db"
-    stop = threading.Event()
-    held = threading.Event()
-
-    def hold() -> None:
-        with run_lock(store):
-            held.set()
-            stop.wait(30)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(30)
+    with lock_held_in_a_thread(store):
         waiting = start_run(copy, *args)
         # Once it has the lock file open it is waiting, with its signal handlers in place.
         wait_for_open_file(waiting, lock_path(store))
         waiting.terminate()
         _, stderr = waiting.communicate(timeout=10)
-    finally:
-        stop.set()
-        holder.join()
     assert waiting.returncode == code, stderr
     assert stderr.splitlines()[-1].endswith(said)
     assert "Traceback" not in stderr
@@ -201,6 +188,27 @@ def test_resync_and_bulk_edit_take_the_same_lock(workspace: Workspace, cli: Invo
     status = store.execute("SELECT status FROM operations WHERE id = 1").fetchone()[0]
     store.close()
     assert status == "failed"
+
+
+@contextmanager
+def lock_held_in_a_thread(store: Path, purpose: str = "run-jobs") -> Iterator[None]:
+    """Hold the store's run lock from another thread of this process for the block's length."""
+    stop = threading.Event()
+    held = threading.Event()
+
+    def hold() -> None:
+        with run_lock(store, purpose=purpose):
+            held.set()
+            stop.wait(120)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(30)
+        yield
+    finally:
+        stop.set()
+        holder.join()
 
 
 def _run_pids(store: Path) -> set[int]:
@@ -270,18 +278,7 @@ def test_a_loop_waits_for_an_operators_lock_and_runs_when_it_is_free(
 ) -> None:
     copy = copy_workload(crash_scenario.workload, tmp_path)
     store = tmp_path / "custsync.db"
-    stop = threading.Event()
-    held = threading.Event()
-
-    def hold() -> None:
-        with run_lock(store, purpose="resync"):
-            held.set()
-            stop.wait(60)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(30)
+    with lock_held_in_a_thread(store, purpose="resync"):
         args = ["run-jobs", "--loop", "--interval", "1", "--max-runs", "2", "--format", "json"]
         loop = subprocess.Popen(
             [custsync_executable(), *args],
@@ -297,9 +294,6 @@ def test_a_loop_waits_for_an_operators_lock_and_runs_when_it_is_free(
         waiting = loop.stderr.readline()
         assert waiting.startswith(f"waiting for the lock on {store} (pid {os.getpid()}, resync")
         assert loop.poll() is None
-    finally:
-        stop.set()
-        holder.join()
     out, err = loop.communicate(timeout=120)
     assert loop.returncode == 0, err
     assert err == ""
