@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from custsync_cli.devtools.docs_gen import (
     reference,
@@ -161,3 +164,20 @@ def test_docs_name_only_real_commands() -> None:
         assert named - real == set(), f"{path.name} names commands that do not exist"
     runbook = _commands_in_docs((ROOT / "docs" / "runbook.md").read_text(encoding="utf-8"))
     assert {"status", "jobs", "run-jobs", "list", "show", "edit", "resync", "backup"} <= runbook
+
+
+def test_the_readme_tour_leaves_no_untracked_files_in_a_checkout() -> None:
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout (or no git): nothing can show untracked files")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "custsync demo --dir demo" in readme
+    for path in ("demo/custsync.yaml", "demo/custsync.db", "demo/channels/web-se.db"):
+        result = subprocess.run(
+            [git, "check-ignore", "--quiet", path], cwd=ROOT, check=False, capture_output=True
+        )
+        assert result.returncode == 0, f"{path} is not ignored by .gitignore"
+    tracked = subprocess.run(
+        [git, "ls-files", "--", "demo"], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    assert tracked.stdout == ""
