@@ -23,7 +23,9 @@ def register(app: typer.Typer) -> None:
 
 
 def backup(
-    path: Annotated[Path, typer.Argument(help="File to write the copy to (mode 0600).")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="File to write the copy to (mode 0600).")
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite the file if it exists.")
     ] = False,

@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
 def run_jobs_command(
     job: Annotated[JobName, typer.Option("--job", help="Which job to run.")] = JobName.all,
     channel: Annotated[
-        list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")
+        list[str] | None,
+        typer.Option("--channel", metavar="NAME", help="Only this channel (repeatable)."),
     ] = None,
     loop: Annotated[
         bool, typer.Option("--loop", help="Keep running until SIGINT/SIGTERM.")
@@ -44,6 +45,7 @@ def run_jobs_command(
         int | None,
         typer.Option(
             "--interval",
+            metavar="SECONDS",
             min=1,
             max=MAX_INTERVAL,
             help="Seconds between runs with --loop (config: jobs.interval).",

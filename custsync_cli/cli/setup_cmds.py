@@ -45,7 +45,7 @@ def init(
 
 def demo(
     directory: Annotated[
-        Path, typer.Option("--dir", help="Folder for the demo (created if missing).")
+        Path, typer.Option("--dir", metavar="DIR", help="Folder for the demo (created if missing).")
     ] = Path("custsync-demo"),
 ) -> None:
     """Build a demo: config, three channel databases, one run of the jobs, and a summary.
@@ -101,9 +101,14 @@ def _print_summary(conn: object, directory: Path) -> None:
 
 
 def load_ops(
-    source: Annotated[Path, typer.Argument(help="YAML file with a list of operations.")],
+    source: Annotated[
+        Path, typer.Argument(metavar="FILE", help="YAML file with a list of operations.")
+    ],
     database: Annotated[
-        Path, typer.Option("--database", help="Channel database to append to (created if missing).")
+        Path,
+        typer.Option(
+            "--database", metavar="FILE", help="Channel database to append to (created if missing)."
+        ),
     ],
 ) -> None:
     """Append sample operations from a YAML file to a channel database's outbox.

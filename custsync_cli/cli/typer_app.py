@@ -6,12 +6,13 @@ import os
 from collections.abc import Sequence
 from functools import cache
 from importlib import import_module
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from custsync_cli import __version__
-from custsync_cli.cli import state
+from custsync_cli.cli import metavars, state
 from custsync_cli.cli.fast import COMPLETE_VAR
 
 # Registration order is the order of the help panels and commands: Audit, Repair, Jobs, Setup.
@@ -46,6 +47,20 @@ VALUE_OPTIONS = frozenset({"--config", "--db", "--actor"})
 FLAG_OPTIONS = frozenset({"--no-color"})
 
 
+class CustsyncGroup(TyperGroup):
+    """The root command: built after every subcommand, so it gives them all their metavars."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        metavars.apply(self)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        # Typer appends the shell-completion options after building this group.
+        params = super().get_params(ctx)
+        metavars.apply_params(params)
+        return params
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"custsync {__version__}")
@@ -58,6 +73,7 @@ def global_options(
         typer.Option(
             "--config",
             envvar="CUSTSYNC_CONFIG",
+            metavar="FILE",
             help="Config file (default ./custsync.yaml).",
             show_default=False,
         ),
@@ -65,7 +81,10 @@ def global_options(
     db: Annotated[
         str | None,
         typer.Option(
-            "--db", envvar="CUSTSYNC_DB", help="Audit store, overriding the config's 'store'."
+            "--db",
+            envvar="CUSTSYNC_DB",
+            metavar="FILE",
+            help="Audit store, overriding the config's 'store'.",
         ),
     ] = None,
     actor: Annotated[
@@ -73,6 +92,7 @@ def global_options(
         typer.Option(
             "--actor",
             envvar="CUSTSYNC_ACTOR",
+            metavar="NAME",
             help="Name recorded in the audit log (default: your login name).",
         ),
     ] = None,
@@ -99,6 +119,7 @@ def make_app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
     """The app with the commands of ``modules``; all of them unless a command line needs one."""
     app = typer.Typer(
         name="custsync",
+        cls=CustsyncGroup,
         help=(
             "Audit and repair the asynchronous synchronization of customer operations between"
             " sales channels and headquarters.\n\nExample: custsync demo"

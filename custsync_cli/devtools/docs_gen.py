@@ -46,14 +46,6 @@ def visible_params(command: Any) -> list[Any]:
     return [p for p in command.params if not getattr(p, "hidden", False) and p.name != "help"]
 
 
-def _choices(param: Any) -> list[str]:
-    descriptor = getattr(param, "type_descriptor", None)
-    annotation = getattr(descriptor, "annotation", None)
-    if inspect.isclass(annotation) and issubclass(annotation, Enum):
-        return [str(member.value) for member in annotation]
-    return []
-
-
 def _default(param: Any) -> str:
     value = param.default
     if value is None or value is False or value == [] or param.required:
@@ -79,7 +71,9 @@ def param_row(param: Any) -> tuple[str, str, str, str]:
     else:
         names = f"`{param.metavar or param.name.upper()}`"
     value = ""
-    choices = _choices(param)
+    from custsync_cli.cli.metavars import choices as allowed_values
+
+    choices = allowed_values(param)
     if choices:
         value = "|".join(choices)
     elif is_option and not getattr(param, "is_flag", False):
