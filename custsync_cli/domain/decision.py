@@ -125,12 +125,25 @@ def decide(
     decision.current = current
     _validate(decision, op, kind, hq, validator, account, warn_duplicate_email)
     if decision.action is Action.APPLY and not forced:
-        decision.conflicts = {
-            name: by
-            for name, by in hq.later_synced_fields(op).items()
-            if name in op.values and name != "address_id"
-        }
+        decision.conflicts = newer_fields(op, hq)
     return decision
+
+
+def newer_fields(op: Operation, hq: HQLookups) -> dict[str, int]:
+    """Field -> the later synced operation that changed it: an apply of ``op`` keeps that
+    newer value unless forced (the conflicts a resync reports). A create has none."""
+    if op.kind is OperationType.CREATE_CUSTOMER:
+        return {}
+    return {
+        name: by
+        for name, by in hq.later_synced_fields(op).items()
+        if name in op.values and name != "address_id"
+    }
+
+
+def conflicts_json(conflicts: Mapping[str, int]) -> list[dict[str, Any]]:
+    """The ``conflicts`` key of the JSON outputs: ``{field, kept_from_operation}`` by field."""
+    return [{"field": name, "kept_from_operation": by} for name, by in sorted(conflicts.items())]
 
 
 def _validate(

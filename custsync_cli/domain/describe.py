@@ -15,6 +15,11 @@ def short_time(stamp: str | None) -> str:
     return f"{stamp[:10]} {stamp[11:16]}".strip()
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 field``, ``2 fields``: a count and its noun."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _shown(value: Any) -> str:
     return "empty" if value is None or value == "" else str(value)
 
@@ -76,10 +81,8 @@ def _what_happened(op: Mapping[str, Any], fields: Sequence[Mapping[str, Any]]) -
     if kind == "create_customer":
         kind_word = f"{values['type']} customer" if values.get("type") else "customer"
         name = customer_name(values)
-        count = len(values)
-        noun = "field" if count == 1 else "fields"
         named = f" {name}" if name else ""
-        return f"Created {kind_word}{named} with {count} {noun}{where}."
+        return f"Created {kind_word}{named} with {plural(len(values), 'field')}{where}."
     if kind == "update_customer":
         items = _changes(fields, frozenset())
         if not items:
@@ -199,8 +202,8 @@ def describe_event(action: str, details: Mapping[str, Any] | Any) -> str:
     if not isinstance(details, Mapping):
         return str(details)
     if action == "pulled":
-        text = f"counter {details.get('replication_counter')}, {len(details.get('fields', []))}"
-        text += " fields"
+        count = len(details.get("fields", []))
+        text = f"counter {details.get('replication_counter')}, {plural(count, 'field')}"
         if details.get("errors"):
             text += "; " + "; ".join(_change_text(e) for e in details["errors"])
         return text
@@ -213,13 +216,16 @@ def describe_event(action: str, details: Mapping[str, Any] | Any) -> str:
     if action == "distributed":
         return f"account {details.get('customer_account')} written to the channel"
     if action == "synced":
-        text = f"applied {', '.join(details.get('fields', [])) or 'no fields'}"
         conflicts = details.get("conflicts") or []
+        kept_names = {c.get("field") for c in conflicts}
+        applied = [name for name in details.get("fields", []) if name not in kept_names]
+        text = f"applied {', '.join(applied) or 'no fields'}"
         if conflicts:
             kept = ", ".join(
-                f"{c.get('field')} (operation {c.get('kept_from_operation')})" for c in conflicts
+                f"{c.get('field')} (newer value from operation {c.get('kept_from_operation')})"
+                for c in conflicts
             )
-            text += f"; kept newer {kept}"
+            text += f"; kept {kept}"
         return text
     if action == "resync_requested":
         text = f"back to pending from {details.get('from_status')}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custsync_cli import faults
-from custsync_cli.domain.decision import Action, Decision, decide
+from custsync_cli.domain.decision import Action, Decision, conflicts_json, decide
 from custsync_cli.domain.models import (
     FieldError,
     Operation,
@@ -279,9 +279,7 @@ class _Batch(StoreLookups):
         synced.append((account, self.now, self.now, op.id))
         self.view.note_synced(op)
         self.clear_errors(op)
-        conflict_list = [
-            {"field": name, "kept_from_operation": by} for name, by in conflicts.items()
-        ]
+        conflict_list = conflicts_json(conflicts)
         if conflicts:
             self.conn.executemany(
                 "UPDATE operation_fields SET conflict_with = ? WHERE operation_id = ? AND name = ?",

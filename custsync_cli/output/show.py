@@ -112,7 +112,18 @@ def field_marks(row: dict[str, Any]) -> list[tuple[str, str]]:
         marks.append(("dropped", "dim"))
     if row.get("conflict_with") is not None:
         marks.append((f"kept newer (op {row['conflict_with']})", CONFLICT))
+    if row.get("newer_in") is not None:
+        marks.append((f"newer in op {row['newer_in']}", CONFLICT))
     return marks
+
+
+def conflict_lines(conflicts: list[dict[str, Any]]) -> list[str]:
+    """What a resync would keep: one line per field a newer synced operation changed."""
+    return [
+        f"{c['field']}: changed by operation {c['kept_from_operation']} after this one;"
+        " a resync keeps that value unless --force"
+        for c in conflicts
+    ]
 
 
 def _grid(fields: list[dict[str, Any]]) -> Table:
@@ -168,7 +179,9 @@ def render_operation(detail: dict[str, Any]) -> None:
     from rich.console import Group
     from rich.text import Text
 
-    fields = [*detail["fields"]]
+    conflicts = detail.get("conflicts", [])
+    newer = {c["field"]: c["kept_from_operation"] for c in conflicts}
+    fields = [{**f, "newer_in": newer.get(f["name"])} for f in detail["fields"]]
     fields += [
         {"name": name, "failing": True, "sent": False} for name in detail.get("missing_fields", [])
     ]
@@ -179,6 +192,8 @@ def render_operation(detail: dict[str, Any]) -> None:
         Text(visible(detail["change_description"], keep_newlines=True)),
         Text(""),
         _grid(fields) if fields else Text("Fields: none (the channel sent no usable fields)"),
+        *(Text(visible(line), style=CONFLICT) for line in conflict_lines(conflicts)),
+        *([Text("")] if conflicts else []),
         _history(detail["history"]),
     ]
     _print(Group(*parts))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custsync_cli.config import Config
-from custsync_cli.domain.decision import decide
+from custsync_cli.domain.decision import conflicts_json, decide
 from custsync_cli.domain.models import FieldError, Operation
 from custsync_cli.domain.validation import Validator
 from custsync_cli.store.lookups import StoreLookups
@@ -32,10 +32,7 @@ class Verdict:
             "errors": [e.as_dict() for e in self.errors],
             "warnings": [e.as_dict() for e in self.warnings],
             "waits_for": self.waits_for,
-            "conflicts": [
-                {"field": name, "kept_from_operation": by}
-                for name, by in sorted(self.conflicts.items())
-            ],
+            "conflicts": conflicts_json(self.conflicts),
         }
 
     def sentence(self) -> str:

@@ -9,10 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from custsync_cli.domain.decision import conflicts_json, newer_fields
 from custsync_cli.domain.describe import describe_operation
 from custsync_cli.domain.fields import Catalogue
+from custsync_cli.domain.models import EDITABLE_STATUSES
 from custsync_cli.store import hq
 from custsync_cli.store.database import placeholders
+from custsync_cli.store.lookups import StoreLookups
+from custsync_cli.store.operations import load_operation
 from custsync_cli.store.queries import OperationFilter, count_matching, matching_ids
 
 LIST_KEYS = (
@@ -143,9 +147,7 @@ def field_grid(
     ):
         name = str(row["name"])
         seen.add(name)
-        old = row["old_value"]
-        if old is None and current is not None:
-            old = current.get(name)
+        old = current.get(name) if current is not None else row["old_value"]
         new = row["new_value"]
         dropped = bool(row["dropped"])
         rows.append(
@@ -185,7 +187,8 @@ def field_grid(
 
 
 def _current_values(conn: sqlite3.Connection, op: dict[str, Any]) -> hq.Values | None:
-    """HQ's values now, standing in for "old" while an update has not been applied yet."""
+    """HQ's values now: "old" while an update has not been applied yet (the value a previous
+    attempt saw may since have been changed by a newer synced operation)."""
     if op["status"] == "synced" or op["operation"] not in ("update_customer", "update_address"):
         return None
     customer = hq.customer_by_async(conn, op["async_account"])
@@ -196,6 +199,14 @@ def _current_values(conn: sqlite3.Connection, op: dict[str, Any]) -> hq.Values |
     if not op.get("address_id"):
         return None
     return hq.address_values(conn, str(customer["account"]), str(op["address_id"]))
+
+
+def _newer_fields(conn: sqlite3.Connection, row: dict[str, Any]) -> dict[str, int]:
+    """The fields a resync of this operation would keep from a newer synced operation."""
+    if row["status"] not in EDITABLE_STATUSES:
+        return {}
+    op = load_operation(conn, int(row["id"]))
+    return newer_fields(op, StoreLookups(conn)) if op is not None else {}
 
 
 def operation_detail(
@@ -214,6 +225,7 @@ def operation_detail(
         {key: value for key, value in f.items() if key != "sent"} for f in fields if f["sent"]
     ]
     detail["missing_fields"] = [f["name"] for f in fields if not f["sent"]]
+    detail["conflicts"] = conflicts_json(_newer_fields(conn, row))
     detail["history"] = history(conn, op_id)
     for key in DETAIL_KEYS:
         detail[key] = row[key]

@@ -116,4 +116,6 @@ def test_event_summaries() -> None:
         "back to pending from failed, forcing stale fields"
     )
     synced = {"fields": ["phone"], "conflicts": [{"field": "phone", "kept_from_operation": 9}]}
-    assert describe_event("synced", synced) == "applied phone; kept newer phone (operation 9)"
+    assert describe_event("synced", synced) == (
+        "applied no fields; kept phone (newer value from operation 9)"
+    )
