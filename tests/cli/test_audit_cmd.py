@@ -112,7 +112,7 @@ def test_table_summarises_details(shop: Shop, cli: Invoke) -> None:
     for heading in ("event", "at (UTC)", "actor", "action", "operation", "details"):
         assert heading in header
     assert f"waits for operation {shop.ids['bob_create']}" in result.stdout
-    assert "counter 5, 1 fields" in result.stdout
+    assert "counter 5, 1 field" in result.stdout
 
 
 def test_verify_reports_an_intact_chain(shop: Shop, cli: Invoke) -> None:
