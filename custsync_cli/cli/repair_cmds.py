@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from custsync_cli.cli import state
-from custsync_cli.cli.completion import complete_failed_operation
+from custsync_cli.cli.completion import (
+    complete_failed_operation,
+    complete_field,
+    complete_field_name,
+)
 from custsync_cli.cli.filters import FilterOptions, with_filters
 from custsync_cli.config import MAX_INTEGER
 
@@ -61,12 +65,20 @@ def edit_command(
     ] = None,
     set_values: Annotated[
         list[str] | None,
-        typer.Option("--set", metavar="FIELD=VALUE", help="New value for a field (repeatable)."),
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="New value for a field (repeatable).",
+            autocompletion=complete_field,
+        ),
     ] = None,
     unset: Annotated[
         list[str] | None,
         typer.Option(
-            "--unset", metavar="FIELD", help="Drop a field from the operation (repeatable)."
+            "--unset",
+            metavar="FIELD",
+            help="Drop a field from the operation (repeatable).",
+            autocompletion=complete_field_name,
         ),
     ] = None,
     reason: Annotated[
