@@ -19,12 +19,14 @@ from custsync_cli.config import MAX_INTEGER
 
 if TYPE_CHECKING:
     from custsync_cli.jobs.context import JobContext
+    from custsync_cli.repair.discard import DiscardResult
     from custsync_cli.repair.edit import EditResult
     from custsync_cli.repair.resync import ResyncReport
     from custsync_cli.store.queries import OperationFilter
 
 PANEL = "Repair"
 SAMPLE_SIZE = 5
+DISCARD_SAMPLE = 20
 
 
 class ReportFormat(StrEnum):
@@ -219,21 +221,12 @@ def _confirm(question: str, refusal: str, yes: bool) -> bool:
     return typer.confirm(question, default=False, err=True)
 
 
-def _preview(ctx: JobContext, ids: list[int], left_out: int, what: str) -> None:
-    from rich.markup import escape
-
-    from custsync_cli.output.console import message, stderr_console
-    from custsync_cli.output.visible import visible
+def _preview(ctx: JobContext, ids: list[int], left_out: int) -> None:
+    from custsync_cli.output.preview import emit, operation_sample
     from custsync_cli.store.operations import load_operations
 
-    extra = f" ({left_out} synced or discarded left out)" if left_out else ""
-    message(f"{len(ids)} operation(s) match{extra}; {what}:")
-    for op in load_operations(ctx.store.conn, ids[:SAMPLE_SIZE]):
-        error = (op.last_error or "")[:70]
-        summary = visible(f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}")
-        stderr_console().print(escape(summary), soft_wrap=True)
-    if len(ids) > SAMPLE_SIZE:
-        message(f"  ... and {len(ids) - SAMPLE_SIZE} more")
+    sample = load_operations(ctx.store.conn, ids[:SAMPLE_SIZE])
+    emit(operation_sample(sample, len(ids), left_out), to_stderr=True)
 
 
 def _bulk_edit(
@@ -266,7 +259,7 @@ def _bulk_edit(
             print_json([])
         return
     check_bulk_fields(ctx, ids, sets)
-    _preview(ctx, ids, left_out, "the first ones")
+    _preview(ctx, ids, left_out)
     if not _confirm(
         f"Edit these {len(ids)} operation(s)?",
         f"{len(ids)} operation(s) match; add --yes to edit them (no terminal to confirm on)",
@@ -366,7 +359,7 @@ def resync_command(
                     _print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
                 return
             if not dry_run:
-                _preview(ctx, ids, left_out, "the first ones")
+                _preview(ctx, ids, left_out)
                 if not _confirm(
                     f"Resync these {len(ids)} operation(s)?",
                     f"{len(ids)} operation(s) match; add --yes to resync them"
@@ -437,36 +430,103 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
         message(f"not distributed to {name}: {escape(why)}")
 
 
+@with_filters
 def discard_command(
     ops: Annotated[
-        list[int],
+        list[int] | None,
         typer.Argument(
             metavar="OP",
             max=MAX_INTEGER,
-            help="Operation ids.",
+            help="Operation ids; or use filters.",
+            show_default=False,
             autocompletion=complete_failed_operation,
         ),
-    ],
+    ] = None,
     reason: Annotated[
         str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what would be discarded and what would fail; change nothing."
+        ),
+    ] = False,
+    yes: YesOption = False,
     output_format: FormatOption = ReportFormat.table,
+    *,
+    filters: FilterOptions,
 ) -> None:
-    """Give up on failed, blocked or pending operations, with a reason.
+    """Give up on failed, blocked or pending operations, with a reason. It cannot be undone.
 
-    Operations blocked behind a discarded create fail with dependency_discarded,
-    so nothing waits forever. A synced or discarded operation is refused (exit 1).
+    Shows what will be discarded and which blocked operations behind it will fail with
+    dependency_discarded (so nothing waits forever), then asks on a terminal; without a
+    terminal it needs --yes. With filters instead of OP, the matching failed operations
+    (or those of --status) are discarded. A synced or discarded operation is refused (exit 1).
+    Exit codes: 1 refused or not confirmed; 2 no --reason, or no terminal and no --yes.
 
-    Example: custsync discard 12 --reason "test customer created by mistake"
+    Examples:
+      custsync discard 12 --reason "test customer created by mistake" --dry-run
+      custsync discard 12 --reason "test customer created by mistake"
+      custsync discard --error-code unknown_customer --channel web-se --reason "lost creates" --yes
     """
-    from custsync_cli.output.console import line
+    from custsync_cli.errors import ExitCode, UsageError
+    from custsync_cli.output.console import message
+    from custsync_cli.output.preview import discard_plan, emit
     from custsync_cli.output.render import print_json
-    from custsync_cli.repair.discard import discard
+    from custsync_cli.repair.discard import discard, preview_discard, require_discard_reason
 
+    require_discard_reason(reason)
     config = state.load()
     with state.open_store(config) as store:
-        results = discard(state.job_context(config, store), list(ops), reason)
-    if output_format is ReportFormat.json:
+        ctx = state.job_context(config, store)
+        flt = filters.build(ctx.validator.catalogue)
+        if ops and not flt.is_empty():
+            raise UsageError("give operation ids or filters, not both")
+        if not ops and flt.is_empty():
+            raise UsageError("give operation ids, or filters such as --status failed")
+        ids = sorted(set(ops or []))
+        if not ids:
+            from custsync_cli.repair.edit import editable_matches
+
+            if not flt.statuses:
+                flt.statuses = ["failed"]
+            ids, _ = editable_matches(ctx, flt)
+            if not ids:
+                message("no failed, blocked or pending operation matches; nothing discarded")
+                if output_format is ReportFormat.json:
+                    print_json([])
+                return
+        planned = preview_discard(ctx, ids)
+        if dry_run:
+            if output_format is ReportFormat.json:
+                print_json([r.as_dict() for r in planned])
+            else:
+                emit(discard_plan(planned), to_stderr=False)
+            message("dry run: nothing was discarded")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    f"{len(planned)} operation(s) would be discarded; add --yes to discard"
+                    " them without a terminal to confirm on (--dry-run lists them)"
+                )
+            emit(discard_plan(planned, limit=DISCARD_SAMPLE), to_stderr=True)
+            if not typer.confirm(
+                f"Discard these {len(planned)} operation(s)? This cannot be undone",
+                default=False,
+                err=True,
+            ):
+                message("nothing discarded")
+                raise typer.Exit(ExitCode.ERROR)
+        results = discard(ctx, ids, reason, previewed=planned)
+    _print_discard(results, output_format)
+
+
+def _print_discard(results: list[DiscardResult], fmt: ReportFormat) -> None:
+    from custsync_cli.output.console import line
+    from custsync_cli.output.render import print_json
+
+    if fmt is ReportFormat.json:
         print_json([r.as_dict() for r in results])
         return
     for result in results:
