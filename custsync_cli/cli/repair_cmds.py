@@ -185,6 +185,7 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Report
 
 def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     from custsync_cli.output.console import line, message
+    from custsync_cli.output.preview import resync_hint
     from custsync_cli.output.render import print_json
 
     if fmt is ReportFormat.json:
@@ -203,8 +204,11 @@ def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     line(f"operation {result.operation_id} {result.verdict.sentence()}")
     for warning in result.verdict.warnings:
         line(f"  warning: {warning.message}")
-    if result.verdict.passes and result.changes and result.status != "pending":
-        line(f"next: custsync resync {result.operation_id}")
+    waits_for = result.verdict.waits_for
+    if result.verdict.passes and result.status == "failed":
+        line(f"next: {resync_hint([result.operation_id])}")
+    elif result.verdict.passes and result.status == "blocked" and waits_for:
+        line(f"next: it syncs once operation {waits_for} has; see custsync show {waits_for}")
 
 
 def _quote(value: str | None) -> str:
@@ -242,6 +246,7 @@ def _bulk_edit(
 ) -> None:
     from custsync_cli.errors import ConflictError, ExitCode
     from custsync_cli.output.console import line, message
+    from custsync_cli.output.preview import resync_hint
     from custsync_cli.output.render import print_json
     from custsync_cli.repair.edit import (
         bulk_edit,
@@ -286,8 +291,9 @@ def _bulk_edit(
     for result in changed:
         if not result.verdict.passes:
             line(f"  operation {result.operation_id} {result.verdict.sentence()}")
-    if passing:
-        line("next: custsync resync with the same filters")
+    ready = [r.operation_id for r in changed if r.verdict.passes and r.status == "failed"]
+    if ready:
+        line(f"next: {resync_hint(ready)}")
 
 
 @with_filters
@@ -381,6 +387,7 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
     from rich.markup import escape
 
     from custsync_cli.output.console import message
+    from custsync_cli.output.preview import resync_hint
     from custsync_cli.output.render import print_json, print_table
 
     if fmt is ReportFormat.json:
@@ -424,8 +431,17 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
         message(f"dry run: {counts}; nothing was changed")
     else:
         message(f"resync: {counts}")
-    if any(o.conflicts for o in report.operations):
-        message("conflicting fields were left alone: edit or --unset them, or resync with --force")
+    conflicting = [o.id for o in report.operations if o.conflicts]
+    chosen = [o.id for o in report.operations if o.released_by is None]
+    # --force reaches only the operations named on the command line, not released ones.
+    if report.dry_run and set(conflicting) & set(chosen):
+        message(
+            "conflicting fields would keep their newer values; to overwrite them:"
+            f" {resync_hint(chosen, force=True)}"
+        )
+    elif conflicting:
+        kept = "would keep" if report.dry_run else "kept"
+        message(f"conflicting fields {kept} their newer values; see custsync show {conflicting[0]}")
     for name, why in sorted(report.skipped_channels.items()):
         message(f"not distributed to {name}: {escape(why)}")
 

@@ -76,3 +76,10 @@ def discard_plan(results: Sequence[DiscardResult], *, limit: int | None = None) 
         )
         lines += aligned([[str(dep), f"waits for {waited}"] for dep, waited in sorted(dependants)])
     return lines
+
+
+def resync_hint(ids: Sequence[int], *, force: bool = False) -> str:
+    """The exact command that resyncs ``ids`` (resync takes ids, not ranges)."""
+    return (
+        "custsync resync " + " ".join(str(op_id) for op_id in ids) + (" --force" if force else "")
+    )
