@@ -19,14 +19,12 @@ from custsync_cli.config import MAX_INTEGER
 
 if TYPE_CHECKING:
     from custsync_cli.jobs.context import JobContext
-    from custsync_cli.repair.discard import DiscardResult
     from custsync_cli.repair.edit import EditResult
     from custsync_cli.repair.resync import ResyncReport
     from custsync_cli.store.queries import OperationFilter
 
 PANEL = "Repair"
 SAMPLE_SIZE = 5
-DISCARD_SAMPLE = 20
 
 
 class ReportFormat(StrEnum):
@@ -51,6 +49,8 @@ WaitOption = Annotated[
 def register(app: typer.Typer) -> None:
     app.command("edit", rich_help_panel=PANEL)(edit_command)
     app.command("resync", rich_help_panel=PANEL)(resync_command)
+    from custsync_cli.cli.discard_cmd import discard_command
+
     app.command("discard", rich_help_panel=PANEL)(discard_command)
 
 
@@ -95,6 +95,12 @@ def edit_command(
             help="Refuse (exit 1) unless the operation is still at this version.",
         ),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show the changes and whether they would pass; save nothing."
+        ),
+    ] = False,
     yes: YesOption = False,
     wait: WaitOption = 0.0,
     output_format: FormatOption = ReportFormat.table,
@@ -107,12 +113,13 @@ def edit_command(
     The edit is validated at once: the command says whether the operation would pass.
     Without --set or --unset, $VISUAL or $EDITOR opens on a YAML document of the fields.
     With filters instead of OP, all matching operations are edited after a preview.
+    --dry-run shows the changes and the verdict and saves nothing.
     Exit codes: 1 synced or discarded operation, or changed meanwhile; 2 unknown field.
 
     Examples:
       custsync edit 12 --set email=anna@example.se --reason "typo, confirmed by phone"
       custsync edit 12
-      custsync edit --status failed --where country=SVE --set country=SWE --reason "ISO code"
+      custsync edit --where country=SVE --set country=SWE --reason "ISO code" --dry-run
     """
     from custsync_cli.errors import UsageError
     from custsync_cli.repair.edit import parse_assignments
@@ -130,14 +137,34 @@ def edit_command(
                 raise UsageError("give an operation id, or filters for a bulk edit")
             if not sets and not unsets:
                 raise UsageError("a bulk edit needs --set FIELD=VALUE or --unset FIELD")
-            _bulk_edit(ctx, flt, sets, unsets, reason, yes=yes, wait=wait, fmt=output_format)
+            _bulk_edit(
+                ctx,
+                flt,
+                sets,
+                unsets,
+                reason,
+                yes=yes,
+                wait=wait,
+                dry_run=dry_run,
+                fmt=output_format,
+            )
             return
         if not sets and not unsets:
+            if dry_run:
+                raise UsageError("--dry-run needs --set FIELD=VALUE or --unset FIELD")
             _edit_in_editor(ctx, op, reason, output_format)
             return
+        from custsync_cli.repair import rehearsing
         from custsync_cli.repair.edit import edit_operation
 
-        result = edit_operation(ctx, op, sets, unsets, reason, expect_version=expect_version)
+        if dry_run:
+            with rehearsing(ctx) as trial:
+                result = edit_operation(
+                    trial, op, sets, unsets, reason, expect_version=expect_version
+                )
+            result.dry_run = True
+        else:
+            result = edit_operation(ctx, op, sets, unsets, reason, expect_version=expect_version)
         _print_edit(result, output_format)
 
 
@@ -194,9 +221,10 @@ def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     if not result.changes:
         message(f"nothing changed: operation {result.operation_id} already has those values")
     else:
+        did = "would edit" if result.dry_run else "edited"
         line(
-            f"edited operation {result.operation_id} ({result.operation}, {result.status}),"
-            f" now version {result.version}:"
+            f"{did} operation {result.operation_id} ({result.operation}, {result.status}),"
+            f" {'to' if result.dry_run else 'now'} version {result.version}:"
         )
         for change in result.changes:
             after = "unset" if change.unset else _quote(change.new)
@@ -205,7 +233,9 @@ def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     for warning in result.verdict.warnings:
         line(f"  warning: {warning.message}")
     waits_for = result.verdict.waits_for
-    if result.verdict.passes and result.status == "failed":
+    if result.dry_run:
+        message("dry run: nothing was saved")
+    elif result.verdict.passes and result.status == "failed":
         line(f"next: {resync_hint([result.operation_id])}")
     elif result.verdict.passes and result.status == "blocked" and waits_for:
         line(f"next: it syncs once operation {waits_for} has; see custsync show {waits_for}")
@@ -242,19 +272,23 @@ def _bulk_edit(
     *,
     yes: bool,
     wait: float,
+    dry_run: bool,
     fmt: ReportFormat,
 ) -> None:
     from custsync_cli.errors import ConflictError, ExitCode
     from custsync_cli.output.console import line, message
-    from custsync_cli.output.preview import resync_hint
+    from custsync_cli.output.preview import edit_sample, emit, resync_hint
     from custsync_cli.output.render import print_json
+    from custsync_cli.repair import rehearsing
     from custsync_cli.repair.edit import (
         bulk_edit,
         check_bulk_fields,
         editable_matches,
+        plan_changes,
         require_reason,
     )
     from custsync_cli.store.lock import run_lock
+    from custsync_cli.store.operations import load_operations
 
     require_reason(reason)
     ids, left_out = editable_matches(ctx, flt)
@@ -264,36 +298,49 @@ def _bulk_edit(
             print_json([])
         return
     check_bulk_fields(ctx, ids, sets)
-    _preview(ctx, ids, left_out)
-    if not _confirm(
-        f"Edit these {len(ids)} operation(s)?",
-        f"{len(ids)} operation(s) match; add --yes to edit them (no terminal to confirm on)",
-        yes,
-    ):
-        message("nothing edited")
-        raise typer.Exit(ExitCode.ERROR)
-    with run_lock(ctx.store.path, wait=wait, purpose="edit"):
-        again, _ = editable_matches(ctx, flt)
-        if again != ids:
-            raise ConflictError(
-                "the matching operations changed while you confirmed; nothing was edited"
-            )
-        results = bulk_edit(ctx, ids, sets, unsets, reason)
+    catalogue = ctx.validator.catalogue
+    sample = [
+        (op, plan_changes(op, sets, unsets, catalogue))
+        for op in load_operations(ctx.store.conn, ids if dry_run else ids[:SAMPLE_SIZE])
+    ]
+    emit(edit_sample(sample, [*sets, *unsets], len(ids), left_out), to_stderr=not dry_run)
+    if dry_run:
+        with rehearsing(ctx) as trial:
+            results = bulk_edit(trial, ids, sets, unsets, reason)
+        for result in results:
+            result.dry_run = True
+    else:
+        if not _confirm(
+            f"Edit these {len(ids)} operation(s)?",
+            f"{len(ids)} operation(s) match; add --yes to edit them (no terminal to confirm on)",
+            yes,
+        ):
+            message("nothing edited")
+            raise typer.Exit(ExitCode.ERROR)
+        with run_lock(ctx.store.path, wait=wait, purpose="edit"):
+            again, _ = editable_matches(ctx, flt)
+            if again != ids:
+                raise ConflictError(
+                    "the matching operations changed while you confirmed; nothing was edited"
+                )
+            results = bulk_edit(ctx, ids, sets, unsets, reason)
     if fmt is ReportFormat.json:
         print_json([r.as_dict() for r in results])
-        return
-    changed = [r for r in results if r.changes]
-    passing = sum(1 for r in changed if r.verdict.passes)
-    line(
-        f"edited {len(changed)} of {len(results)} operation(s): {passing} would now pass,"
-        f" {len(changed) - passing} would still fail"
-    )
-    for result in changed:
-        if not result.verdict.passes:
-            line(f"  operation {result.operation_id} {result.verdict.sentence()}")
-    ready = [r.operation_id for r in changed if r.verdict.passes and r.status == "failed"]
-    if ready:
-        line(f"next: {resync_hint(ready)}")
+    else:
+        changed = [r for r in results if r.changes]
+        passing = sum(1 for r in changed if r.verdict.passes)
+        line(
+            f"{'would edit' if dry_run else 'edited'} {len(changed)} of {len(results)}"
+            f" operation(s): {passing} would now pass, {len(changed) - passing} would still fail"
+        )
+        for result in changed:
+            if not result.verdict.passes:
+                line(f"  operation {result.operation_id} {result.verdict.sentence()}")
+        ready = [r.operation_id for r in changed if r.verdict.passes and r.status == "failed"]
+        if ready and not dry_run:
+            line(f"next: {resync_hint(ready)}")
+    if dry_run:
+        message("dry run: nothing was saved")
 
 
 @with_filters
@@ -444,110 +491,3 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
         message(f"conflicting fields {kept} their newer values; see custsync show {conflicting[0]}")
     for name, why in sorted(report.skipped_channels.items()):
         message(f"not distributed to {name}: {escape(why)}")
-
-
-@with_filters
-def discard_command(
-    ops: Annotated[
-        list[int] | None,
-        typer.Argument(
-            metavar="OP",
-            max=MAX_INTEGER,
-            help="Operation ids; or use filters.",
-            show_default=False,
-            autocompletion=complete_failed_operation,
-        ),
-    ] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
-    ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="Show what would be discarded and what would fail; change nothing."
-        ),
-    ] = False,
-    yes: YesOption = False,
-    output_format: FormatOption = ReportFormat.table,
-    *,
-    filters: FilterOptions,
-) -> None:
-    """Give up on failed, blocked or pending operations, with a reason. It cannot be undone.
-
-    Shows what will be discarded and which blocked operations behind it will fail with
-    dependency_discarded (so nothing waits forever), then asks on a terminal; without a
-    terminal it needs --yes. With filters instead of OP, the matching failed operations
-    (or those of --status) are discarded. A synced or discarded operation is refused (exit 1).
-    Exit codes: 1 refused or not confirmed; 2 no --reason, or no terminal and no --yes.
-
-    Examples:
-      custsync discard 12 --reason "test customer created by mistake" --dry-run
-      custsync discard 12 --reason "test customer created by mistake"
-      custsync discard --error-code unknown_customer --channel web-se --reason "lost creates" --yes
-    """
-    from custsync_cli.errors import ExitCode, UsageError
-    from custsync_cli.output.console import message
-    from custsync_cli.output.preview import discard_plan, emit
-    from custsync_cli.output.render import print_json
-    from custsync_cli.repair.discard import discard, preview_discard, require_discard_reason
-
-    require_discard_reason(reason)
-    config = state.load()
-    with state.open_store(config) as store:
-        ctx = state.job_context(config, store)
-        flt = filters.build(ctx.validator.catalogue)
-        if ops and not flt.is_empty():
-            raise UsageError("give operation ids or filters, not both")
-        if not ops and flt.is_empty():
-            raise UsageError("give operation ids, or filters such as --status failed")
-        ids = sorted(set(ops or []))
-        if not ids:
-            from custsync_cli.repair.edit import editable_matches
-
-            if not flt.statuses:
-                flt.statuses = ["failed"]
-            ids, _ = editable_matches(ctx, flt)
-            if not ids:
-                message("no failed, blocked or pending operation matches; nothing discarded")
-                if output_format is ReportFormat.json:
-                    print_json([])
-                return
-        planned = preview_discard(ctx, ids)
-        if dry_run:
-            if output_format is ReportFormat.json:
-                print_json([r.as_dict() for r in planned])
-            else:
-                emit(discard_plan(planned), to_stderr=False)
-            message("dry run: nothing was discarded")
-            return
-        if not yes:
-            if not sys.stdin.isatty():
-                raise UsageError(
-                    f"{len(planned)} operation(s) would be discarded; add --yes to discard"
-                    " them without a terminal to confirm on (--dry-run lists them)"
-                )
-            emit(discard_plan(planned, limit=DISCARD_SAMPLE), to_stderr=True)
-            if not typer.confirm(
-                f"Discard these {len(planned)} operation(s)? This cannot be undone",
-                default=False,
-                err=True,
-            ):
-                message("nothing discarded")
-                raise typer.Exit(ExitCode.ERROR)
-        results = discard(ctx, ids, reason, previewed=planned)
-    _print_discard(results, output_format)
-
-
-def _print_discard(results: list[DiscardResult], fmt: ReportFormat) -> None:
-    from custsync_cli.output.console import line
-    from custsync_cli.output.render import print_json
-
-    if fmt is ReportFormat.json:
-        print_json([r.as_dict() for r in results])
-        return
-    for result in results:
-        line(f"discarded operation {result.id} ({result.operation}, was {result.previous_status})")
-        for dependant in result.failed_dependants:
-            line(
-                f"  operation {dependant} failed: it waited for {result.id} (dependency_discarded)"
-            )

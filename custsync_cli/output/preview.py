@@ -10,6 +10,7 @@ from custsync_cli.output.visible import visible
 if TYPE_CHECKING:
     from custsync_cli.domain.models import Operation
     from custsync_cli.repair.discard import DiscardResult
+    from custsync_cli.repair.edit import FieldChange
 
 ERROR_WIDTH = 70
 
@@ -51,6 +52,41 @@ def operation_sample(operations: Sequence[Operation], total: int, left_out: int)
     )
     if total > len(operations):
         lines.append(f"  ... and {total - len(operations)} more")
+    return lines
+
+
+def _value(value: str | None) -> str:
+    return "(none)" if value is None else repr(value)
+
+
+def edit_sample(
+    planned: Sequence[tuple[Operation, Sequence[FieldChange]]],
+    names: Sequence[str],
+    total: int,
+    left_out: int,
+) -> list[str]:
+    """A bulk edit's matched operations with each edited field's current and new value."""
+    extra = f" ({left_out} synced or discarded left out)" if left_out else ""
+    which = "" if len(planned) == total else "; the first ones"
+    lines = [f"{total} operation(s) match{extra}{which}:"]
+    header = ["id", "channel", "operation", "status"]
+    for name in names:
+        header += [f"{name} now", f"{name} new"]
+    rows = [header]
+    for op, changes in planned:
+        by_field = {change.field: change for change in changes}
+        row = [str(op.id), op.channel, op.operation, op.status]
+        for name in names:
+            change = by_field.get(name)
+            row.append(_value(op.values.get(name)))
+            if change is None:
+                row.append("(no change)")
+            else:
+                row.append("(unset)" if change.unset else _value(change.new))
+        rows.append(row)
+    lines += aligned(rows)
+    if total > len(planned):
+        lines.append(f"  ... and {total - len(planned)} more (--dry-run lists them all)")
     return lines
 
 
