@@ -80,21 +80,28 @@ def complete_channel(ctx: typer.Context, incomplete: str) -> Completion:
     return _matching(((c.name, str(c.database)) for c in config.channels), incomplete)
 
 
-def complete_field(ctx: typer.Context, incomplete: str) -> Completion:
-    """Customer and address fields and the configured attributes, for FIELD=VALUE options."""
+def _field_names(ctx: typer.Context | None, prefix: str) -> Completion:
     from custsync_cli.domain.fields import Catalogue
 
     config = _config(ctx)
     attributes = tuple(a.name for a in config.attributes) if config else ()
-    name, _, _ = incomplete.partition("=")
+    return [
+        (field, "attribute" if field in attributes else "")
+        for field in Catalogue(attributes).all_fields
+        if field.startswith(prefix)
+    ]
+
+
+def complete_field(ctx: typer.Context, incomplete: str) -> Completion:
+    """Customer and address fields and the configured attributes, for FIELD=VALUE options."""
     if "=" in incomplete:
         return []
-    fields = Catalogue(attributes).all_fields
-    return [
-        (f"{field}=", "attribute" if field in attributes else "")
-        for field in fields
-        if field.startswith(name)
-    ]
+    return [(f"{name}=", kind) for name, kind in _field_names(ctx, incomplete)]
+
+
+def complete_field_name(ctx: typer.Context, incomplete: str) -> Completion:
+    """Field names alone, for options that take FIELD (``edit --unset``)."""
+    return _field_names(ctx, incomplete)
 
 
 def complete_failed_operation(ctx: typer.Context, incomplete: str) -> Completion:

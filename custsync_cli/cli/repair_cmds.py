@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from custsync_cli.cli import state
-from custsync_cli.cli.completion import complete_failed_operation
+from custsync_cli.cli.completion import (
+    complete_failed_operation,
+    complete_field,
+    complete_field_name,
+)
 from custsync_cli.cli.filters import FilterOptions, with_filters
 from custsync_cli.config import MAX_INTEGER
 
@@ -45,6 +49,8 @@ WaitOption = Annotated[
 def register(app: typer.Typer) -> None:
     app.command("edit", rich_help_panel=PANEL)(edit_command)
     app.command("resync", rich_help_panel=PANEL)(resync_command)
+    from custsync_cli.cli.discard_cmd import discard_command
+
     app.command("discard", rich_help_panel=PANEL)(discard_command)
 
 
@@ -61,12 +67,20 @@ def edit_command(
     ] = None,
     set_values: Annotated[
         list[str] | None,
-        typer.Option("--set", metavar="FIELD=VALUE", help="New value for a field (repeatable)."),
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="New value for a field (repeatable).",
+            autocompletion=complete_field,
+        ),
     ] = None,
     unset: Annotated[
         list[str] | None,
         typer.Option(
-            "--unset", metavar="FIELD", help="Drop a field from the operation (repeatable)."
+            "--unset",
+            metavar="FIELD",
+            help="Drop a field from the operation (repeatable).",
+            autocompletion=complete_field_name,
         ),
     ] = None,
     reason: Annotated[
@@ -81,6 +95,12 @@ def edit_command(
             help="Refuse (exit 1) unless the operation is still at this version.",
         ),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show the changes and whether they would pass; save nothing."
+        ),
+    ] = False,
     yes: YesOption = False,
     wait: WaitOption = 0.0,
     output_format: FormatOption = ReportFormat.table,
@@ -93,12 +113,13 @@ def edit_command(
     The edit is validated at once: the command says whether the operation would pass.
     Without --set or --unset, $VISUAL or $EDITOR opens on a YAML document of the fields.
     With filters instead of OP, all matching operations are edited after a preview.
+    --dry-run shows the changes and the verdict and saves nothing.
     Exit codes: 1 synced or discarded operation, or changed meanwhile; 2 unknown field.
 
     Examples:
       custsync edit 12 --set email=anna@example.se --reason "typo, confirmed by phone"
       custsync edit 12
-      custsync edit --status failed --where country=SVE --set country=SWE --reason "ISO code"
+      custsync edit --where country=SVE --set country=SWE --reason "ISO code" --dry-run
     """
     from custsync_cli.errors import UsageError
     from custsync_cli.repair.edit import parse_assignments
@@ -116,14 +137,34 @@ def edit_command(
                 raise UsageError("give an operation id, or filters for a bulk edit")
             if not sets and not unsets:
                 raise UsageError("a bulk edit needs --set FIELD=VALUE or --unset FIELD")
-            _bulk_edit(ctx, flt, sets, unsets, reason, yes=yes, wait=wait, fmt=output_format)
+            _bulk_edit(
+                ctx,
+                flt,
+                sets,
+                unsets,
+                reason,
+                yes=yes,
+                wait=wait,
+                dry_run=dry_run,
+                fmt=output_format,
+            )
             return
         if not sets and not unsets:
+            if dry_run:
+                raise UsageError("--dry-run needs --set FIELD=VALUE or --unset FIELD")
             _edit_in_editor(ctx, op, reason, output_format)
             return
+        from custsync_cli.repair import rehearsing
         from custsync_cli.repair.edit import edit_operation
 
-        result = edit_operation(ctx, op, sets, unsets, reason, expect_version=expect_version)
+        if dry_run:
+            with rehearsing(ctx) as trial:
+                result = edit_operation(
+                    trial, op, sets, unsets, reason, expect_version=expect_version
+                )
+            result.dry_run = True
+        else:
+            result = edit_operation(ctx, op, sets, unsets, reason, expect_version=expect_version)
         _print_edit(result, output_format)
 
 
@@ -171,6 +212,7 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Report
 
 def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     from custsync_cli.output.console import line, message
+    from custsync_cli.output.preview import resync_hint
     from custsync_cli.output.render import print_json
 
     if fmt is ReportFormat.json:
@@ -179,9 +221,10 @@ def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     if not result.changes:
         message(f"nothing changed: operation {result.operation_id} already has those values")
     else:
+        did = "would edit" if result.dry_run else "edited"
         line(
-            f"edited operation {result.operation_id} ({result.operation}, {result.status}),"
-            f" now version {result.version}:"
+            f"{did} operation {result.operation_id} ({result.operation}, {result.status}),"
+            f" {'to' if result.dry_run else 'now'} version {result.version}:"
         )
         for change in result.changes:
             after = "unset" if change.unset else _quote(change.new)
@@ -189,8 +232,13 @@ def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
     line(f"operation {result.operation_id} {result.verdict.sentence()}")
     for warning in result.verdict.warnings:
         line(f"  warning: {warning.message}")
-    if result.verdict.passes and result.changes and result.status != "pending":
-        line(f"next: custsync resync {result.operation_id}")
+    waits_for = result.verdict.waits_for
+    if result.dry_run:
+        message("dry run: nothing was saved")
+    elif result.verdict.passes and result.status == "failed":
+        line(f"next: {resync_hint([result.operation_id])}")
+    elif result.verdict.passes and result.status == "blocked" and waits_for:
+        line(f"next: it syncs once operation {waits_for} has; see custsync show {waits_for}")
 
 
 def _quote(value: str | None) -> str:
@@ -207,21 +255,12 @@ def _confirm(question: str, refusal: str, yes: bool) -> bool:
     return typer.confirm(question, default=False, err=True)
 
 
-def _preview(ctx: JobContext, ids: list[int], left_out: int, what: str) -> None:
-    from rich.markup import escape
-
-    from custsync_cli.output.console import message, stderr_console
-    from custsync_cli.output.visible import visible
+def _preview(ctx: JobContext, ids: list[int], left_out: int) -> None:
+    from custsync_cli.output.preview import emit, operation_sample
     from custsync_cli.store.operations import load_operations
 
-    extra = f" ({left_out} synced or discarded left out)" if left_out else ""
-    message(f"{len(ids)} operation(s) match{extra}; {what}:")
-    for op in load_operations(ctx.store.conn, ids[:SAMPLE_SIZE]):
-        error = (op.last_error or "")[:70]
-        summary = visible(f"  {op.id:>6}  {op.channel}  {op.operation}  {op.status}  {error}")
-        stderr_console().print(escape(summary), soft_wrap=True)
-    if len(ids) > SAMPLE_SIZE:
-        message(f"  ... and {len(ids) - SAMPLE_SIZE} more")
+    sample = load_operations(ctx.store.conn, ids[:SAMPLE_SIZE])
+    emit(operation_sample(sample, len(ids), left_out), to_stderr=True)
 
 
 def _bulk_edit(
@@ -233,18 +272,23 @@ def _bulk_edit(
     *,
     yes: bool,
     wait: float,
+    dry_run: bool,
     fmt: ReportFormat,
 ) -> None:
     from custsync_cli.errors import ConflictError, ExitCode
     from custsync_cli.output.console import line, message
+    from custsync_cli.output.preview import edit_sample, emit, resync_hint
     from custsync_cli.output.render import print_json
+    from custsync_cli.repair import rehearsing
     from custsync_cli.repair.edit import (
         bulk_edit,
         check_bulk_fields,
         editable_matches,
+        plan_changes,
         require_reason,
     )
     from custsync_cli.store.lock import run_lock
+    from custsync_cli.store.operations import load_operations
 
     require_reason(reason)
     ids, left_out = editable_matches(ctx, flt)
@@ -254,35 +298,49 @@ def _bulk_edit(
             print_json([])
         return
     check_bulk_fields(ctx, ids, sets)
-    _preview(ctx, ids, left_out, "the first ones")
-    if not _confirm(
-        f"Edit these {len(ids)} operation(s)?",
-        f"{len(ids)} operation(s) match; add --yes to edit them (no terminal to confirm on)",
-        yes,
-    ):
-        message("nothing edited")
-        raise typer.Exit(ExitCode.ERROR)
-    with run_lock(ctx.store.path, wait=wait, purpose="edit"):
-        again, _ = editable_matches(ctx, flt)
-        if again != ids:
-            raise ConflictError(
-                "the matching operations changed while you confirmed; nothing was edited"
-            )
-        results = bulk_edit(ctx, ids, sets, unsets, reason)
+    catalogue = ctx.validator.catalogue
+    sample = [
+        (op, plan_changes(op, sets, unsets, catalogue))
+        for op in load_operations(ctx.store.conn, ids if dry_run else ids[:SAMPLE_SIZE])
+    ]
+    emit(edit_sample(sample, [*sets, *unsets], len(ids), left_out), to_stderr=not dry_run)
+    if dry_run:
+        with rehearsing(ctx) as trial:
+            results = bulk_edit(trial, ids, sets, unsets, reason)
+        for result in results:
+            result.dry_run = True
+    else:
+        if not _confirm(
+            f"Edit these {len(ids)} operation(s)?",
+            f"{len(ids)} operation(s) match; add --yes to edit them (no terminal to confirm on)",
+            yes,
+        ):
+            message("nothing edited")
+            raise typer.Exit(ExitCode.ERROR)
+        with run_lock(ctx.store.path, wait=wait, purpose="edit"):
+            again, _ = editable_matches(ctx, flt)
+            if again != ids:
+                raise ConflictError(
+                    "the matching operations changed while you confirmed; nothing was edited"
+                )
+            results = bulk_edit(ctx, ids, sets, unsets, reason)
     if fmt is ReportFormat.json:
         print_json([r.as_dict() for r in results])
-        return
-    changed = [r for r in results if r.changes]
-    passing = sum(1 for r in changed if r.verdict.passes)
-    line(
-        f"edited {len(changed)} of {len(results)} operation(s): {passing} would now pass,"
-        f" {len(changed) - passing} would still fail"
-    )
-    for result in changed:
-        if not result.verdict.passes:
-            line(f"  operation {result.operation_id} {result.verdict.sentence()}")
-    if passing:
-        line("next: custsync resync with the same filters")
+    else:
+        changed = [r for r in results if r.changes]
+        passing = sum(1 for r in changed if r.verdict.passes)
+        line(
+            f"{'would edit' if dry_run else 'edited'} {len(changed)} of {len(results)}"
+            f" operation(s): {passing} would now pass, {len(changed) - passing} would still fail"
+        )
+        for result in changed:
+            if not result.verdict.passes:
+                line(f"  operation {result.operation_id} {result.verdict.sentence()}")
+        ready = [r.operation_id for r in changed if r.verdict.passes and r.status == "failed"]
+        if ready and not dry_run:
+            line(f"next: {resync_hint(ready)}")
+    if dry_run:
+        message("dry run: nothing was saved")
 
 
 @with_filters
@@ -354,7 +412,7 @@ def resync_command(
                     _print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
                 return
             if not dry_run:
-                _preview(ctx, ids, left_out, "the first ones")
+                _preview(ctx, ids, left_out)
                 if not _confirm(
                     f"Resync these {len(ids)} operation(s)?",
                     f"{len(ids)} operation(s) match; add --yes to resync them"
@@ -376,6 +434,7 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
     from rich.markup import escape
 
     from custsync_cli.output.console import message
+    from custsync_cli.output.preview import resync_hint
     from custsync_cli.output.render import print_json, print_table
 
     if fmt is ReportFormat.json:
@@ -419,47 +478,16 @@ def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
         message(f"dry run: {counts}; nothing was changed")
     else:
         message(f"resync: {counts}")
-    if any(o.conflicts for o in report.operations):
-        message("conflicting fields were left alone: edit or --unset them, or resync with --force")
+    conflicting = [o.id for o in report.operations if o.conflicts]
+    chosen = [o.id for o in report.operations if o.released_by is None]
+    # --force reaches only the operations named on the command line, not released ones.
+    if report.dry_run and set(conflicting) & set(chosen):
+        message(
+            "conflicting fields would keep their newer values; to overwrite them:"
+            f" {resync_hint(chosen, force=True)}"
+        )
+    elif conflicting:
+        kept = "would keep" if report.dry_run else "kept"
+        message(f"conflicting fields {kept} their newer values; see custsync show {conflicting[0]}")
     for name, why in sorted(report.skipped_channels.items()):
         message(f"not distributed to {name}: {escape(why)}")
-
-
-def discard_command(
-    ops: Annotated[
-        list[int],
-        typer.Argument(
-            metavar="OP",
-            max=MAX_INTEGER,
-            help="Operation ids.",
-            autocompletion=complete_failed_operation,
-        ),
-    ],
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
-    ] = None,
-    output_format: FormatOption = ReportFormat.table,
-) -> None:
-    """Give up on failed, blocked or pending operations, with a reason.
-
-    Operations blocked behind a discarded create fail with dependency_discarded,
-    so nothing waits forever. A synced or discarded operation is refused (exit 1).
-
-    Example: custsync discard 12 --reason "test customer created by mistake"
-    """
-    from custsync_cli.output.console import line
-    from custsync_cli.output.render import print_json
-    from custsync_cli.repair.discard import discard
-
-    config = state.load()
-    with state.open_store(config) as store:
-        results = discard(state.job_context(config, store), list(ops), reason)
-    if output_format is ReportFormat.json:
-        print_json([r.as_dict() for r in results])
-        return
-    for result in results:
-        line(f"discarded operation {result.id} ({result.operation}, was {result.previous_status})")
-        for dependant in result.failed_dependants:
-            line(
-                f"  operation {dependant} failed: it waited for {result.id} (dependency_discarded)"
-            )

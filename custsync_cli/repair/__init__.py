@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from custsync_cli.domain.models import EDITABLE_STATUSES, Operation
 from custsync_cli.errors import CustsyncError, NotFoundError
+from custsync_cli.jobs.context import JobContext
+from custsync_cli.store.database import rehearsal
 from custsync_cli.store.operations import load_operations
 
 
@@ -28,3 +32,16 @@ def load_editable(conn: sqlite3.Connection, ids: list[int], verb: str) -> list[O
                 f" operations can be {verb}"
             )
     return [found[op_id] for op_id in sorted(found)]
+
+
+@contextmanager
+def rehearsing(ctx: JobContext) -> Iterator[JobContext]:
+    """``ctx`` on a store whose writes are all rolled back at the end: for dry runs."""
+    with rehearsal(ctx.store) as scratch:
+        yield JobContext(
+            config=ctx.config,
+            store=scratch,
+            actor=ctx.actor,
+            stop=ctx.stop,
+            _validator=ctx.validator,
+        )

@@ -47,6 +47,7 @@ class EditResult:
     version: int
     changes: list[FieldChange] = field(default_factory=list)
     verdict: Verdict = field(default_factory=Verdict)
+    dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class EditResult:
             "changed": bool(self.changes),
             "changes": [c.as_dict() for c in self.changes],
             **self.verdict.as_dict(),
+            "dry_run": self.dry_run,
         }
 
 

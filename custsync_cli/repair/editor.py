@@ -209,7 +209,8 @@ def edit_interactively(
 ) -> EditorOutcome | None:
     """Loop until the saved document applies; None when nothing changed (edit cancelled).
 
-    The file lives in ``folder`` (see ``edit_folder``), named with this process's pid.
+    The file lives in ``folder`` (see ``edit_folder``), named with this process's pid. When the
+    operator gives up on a document that does not apply, it is kept for them (``keep_edit``).
     """
     launch = launch or _launch_editor
     remove_stale_edits(folder)
@@ -219,15 +220,18 @@ def edit_interactively(
     os.close(handle)
     path = Path(name)
     text = document
+    gave_up = False
     try:
         while True:
             path.write_text(text, encoding="utf-8")
             launch(path)
             saved = path.read_text(encoding="utf-8")
             if saved == text and text != document:
+                kept = keep_edit(path)
+                gave_up = True
                 raise UsageError(
                     "edit cancelled: the file was saved unchanged with the error at its top;"
-                    " nothing was saved"
+                    f" nothing was saved (your edits were kept in {kept})"
                 )
             try:
                 sets, unsets, reason = parse_document(saved, op, catalogue)
@@ -242,7 +246,8 @@ def edit_interactively(
                 continue
             return EditorOutcome(sets, unsets, reason, path)
     except BaseException:
-        path.unlink(missing_ok=True)
+        if not gave_up:
+            path.unlink(missing_ok=True)
         raise
 
 

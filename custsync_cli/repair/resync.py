@@ -9,9 +9,8 @@ from typing import Any
 from custsync_cli.config import ChannelConfig
 from custsync_cli.domain.models import Status
 from custsync_cli.jobs.context import JobContext
-from custsync_cli.repair import load_editable
+from custsync_cli.repair import load_editable, rehearsing
 from custsync_cli.store.audit import AuditEvent, append_events
-from custsync_cli.store.database import rehearsal
 from custsync_cli.store.operations import (
     blocked_dependants,
     kept_conflicts,
@@ -123,16 +122,9 @@ def resync(
             report.skipped_channels.update(distributed.skipped_channels)
         report.operations = _outcomes(ctx.store.conn, outcomes, report)
         return report
-    with rehearsal(ctx.store) as scratch:
-        trial = JobContext(
-            config=ctx.config,
-            store=scratch,
-            actor=ctx.actor,
-            stop=ctx.stop,
-            _validator=ctx.validator,
-        )
+    with rehearsing(ctx) as trial:
         outcomes = _resync_steps(trial, ids, force, report)
-        report.operations = _outcomes(scratch.conn, outcomes, report)
+        report.operations = _outcomes(trial.store.conn, outcomes, report)
     return report
 
 

@@ -46,3 +46,12 @@ def test_failed_operation_ids_for_commands_that_take_op(workspace: Workspace, cl
     assert complete_failed_operation(None, "1") == []
     for command in ("show", "edit", "resync", "discard"):
         assert complete(workspace, f"custsync {command} ") == ["2"]
+
+
+def test_edit_set_and_unset_complete_field_names(workspace: Workspace) -> None:
+    workspace.write_config(attributes=[{"name": "loyalty_tier", "type": "text"}])
+    assert complete(workspace, "custsync edit 12 --set ema") == ["email="]
+    assert complete(workspace, "custsync edit --status failed --set loy") == ["loyalty_tier="]
+    assert complete(workspace, "custsync edit 12 --set email=") == []
+    assert complete(workspace, "custsync edit 12 --unset coun") == ["county", "country"]
+    assert complete(workspace, "custsync edit 12 --unset loyalty") == ["loyalty_tier"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import sys
 import tempfile
 import textwrap
@@ -92,6 +94,7 @@ def test_json_output_says_why_it_would_still_fail(workspace: Workspace, cli: Inv
         "warnings",
         "waits_for",
         "conflicts",
+        "dry_run",
     ]
     assert data["id"] == chain.create and data["operation"] == "create_customer"
     assert data["status"] == "failed" and data["changed"] is True
@@ -249,6 +252,42 @@ def test_editor_needs_a_reason_and_gives_up_when_saved_unchanged(
     assert sc.dump(workspace) == before
 
 
+def test_giving_up_on_bad_yaml_keeps_the_edits_in_a_private_file(
+    workspace: Workspace, cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = sc.failed_chain(workspace)
+    script = make_editor(
+        tmp_path,
+        """
+        if calls == 0:
+            path.write_text(text.replace("email: anna.svensson@", "email: anna@example.se")
+                            .replace("reason: ''", "reason: typo") + "  broken: [unclosed\\n")
+        """,
+        monkeypatch,
+    )
+    before = sc.dump(workspace)
+    result = cli("edit", str(chain.create))
+    assert result.exit_code == 2
+    assert len(seen_by_editor(script)) == 2
+    (kept,) = edit_files(tmp_path)
+    (message,) = result.stderr.splitlines()
+    assert message.endswith(f"nothing was saved (your edits were kept in {kept})")
+    assert "email: anna@example.se" in kept.read_text()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert sc.dump(workspace) == before
+    again = make_editor(
+        tmp_path,
+        """
+        path.write_text(text.replace("email: anna.svensson@", "email: anna@example.se")
+                        .replace("reason: ''", "reason: typo"))
+        """,
+        monkeypatch,
+    )
+    assert cli("edit", str(chain.create)).exit_code == 0
+    assert again.exists()
+    assert edit_files(tmp_path) == [kept], "a kept file outlives later edits; theirs go"
+
+
 def test_editor_refuses_to_save_over_a_concurrent_edit(
     workspace: Workspace, cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,11 +354,53 @@ def test_bulk_edit_previews_and_refuses_without_confirmation(
     before = sc.dump(workspace)
     result = cli(*BULK)
     assert result.exit_code == 2
-    assert "7 operation(s) match; the first ones:" in result.stderr
-    for op in ids[:5]:
-        assert f"{op}  web-se  create_address  failed  country 'SVE'" in result.stderr
-    assert "... and 2 more" in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "7 operation(s) match; the first ones:"
+    header, *rows = lines[1:7]
+    assert header.split() == ["id", "channel", "operation", "status", "country", "now",
+                              "country", "new"]  # fmt: skip
+    for op, row in zip(ids[:5], rows, strict=True):
+        assert row.split() == [str(op), "web-se", "create_address", "failed", "'SVE'", "'SWE'"]
+        assert row.index("'SVE'") == header.index("country now")
+        assert row.index("'SWE'") == header.index("country new")
+    assert "... and 2 more (--dry-run lists them all)" in result.stderr
     assert "add --yes" in result.stderr
+    assert sc.dump(workspace) == before
+
+
+def test_dry_run_shows_the_changes_and_verdict_and_saves_nothing(workspace: Workspace) -> None:
+    chain = sc.failed_chain(workspace)
+    before = sc.dump(workspace)
+    single = workspace.run(
+        "edit", str(chain.create), "--set", "email=anna@example.se", "--reason", "r", "--dry-run"
+    )
+    assert single.returncode == 0, single.stderr
+    assert f"would edit operation {chain.create} (create_customer, failed)" in single.stdout
+    assert "email: 'anna.svensson@' -> 'anna@example.se'" in single.stdout
+    assert f"operation {chain.create} would now pass validation" in single.stdout
+    assert "next:" not in single.stdout
+    assert "dry run: nothing was saved" in single.stderr
+    as_json = workspace.run("edit", str(chain.create), "--set", "email=bad@", "--reason", "r",
+                            "--dry-run", "--format", "json")  # fmt: skip
+    assert as_json.returncode == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["dry_run"] is True and data["would_pass"] is False and data["changed"] is True
+    no_editor = workspace.run("edit", str(chain.create), "--reason", "r", "--dry-run")
+    assert no_editor.returncode == 2 and "--dry-run needs --set" in no_editor.stderr
+    assert sc.dump(workspace) == before
+
+
+def test_bulk_dry_run_lists_every_match_and_the_verdict(workspace: Workspace) -> None:
+    ids = bad_countries(workspace, 7)
+    before = sc.dump(workspace)
+    result = workspace.run(*BULK, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "7 operation(s) match:"
+    assert [line.split()[0] for line in lines[2:9]] == [str(op) for op in ids]
+    assert lines[9] == "would edit 7 of 7 operation(s): 7 would now pass, 0 would still fail"
+    assert "next:" not in result.stdout
+    assert "dry run: nothing was saved" in result.stderr
     assert sc.dump(workspace) == before
 
 

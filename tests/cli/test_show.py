@@ -70,7 +70,7 @@ def repaired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         assert invoke(config, *edit, "valid phone", ids["anna_bad_phone"], "--set",
                       "phone=+46 70 444 44 44") == 0  # fmt: skip
         assert invoke(config, "resync", ids["anna_bad_phone"]) == 0
-        assert invoke(config, "discard", ids["ghost_update"], "--reason", "test data") == 0
+        assert invoke(config, "discard", ids["ghost_update"], "--reason", "test data", "--yes") == 0
         yield shop
 
 

@@ -196,7 +196,7 @@ def _verify(shop: Shop, *args: str) -> subprocess.CompletedProcess[str]:
     "command",
     [
         ("edit", "{bob}", "--set", "email=bob@example.se", "--reason", "typo"),
-        ("discard", "{ghost}", "--reason", "never existed"),
+        ("discard", "{ghost}", "--reason", "never existed", "--yes"),
     ],
 )
 def test_operator_events_cut_off_after_the_last_run_are_detected(
@@ -233,7 +233,8 @@ def test_an_external_head_catches_a_rollback_the_store_cannot_see(
     old_copy = tmp_path / "old.db"
     assert ws.run("backup", str(old_copy)).returncode == 0
 
-    assert ws.run("discard", str(shop.ids["ghost_update"]), "--reason", "gone").returncode == 0
+    gone = ws.run("discard", str(shop.ids["ghost_update"]), "--reason", "gone", "--yes")
+    assert gone.returncode == 0
     assert ws.run("run-jobs").returncode == 0
     second = json.loads(ws.run("audit", "head", "--format", "json").stdout)
     assert second["events"] > int(first.stdout.split(":")[0])
