@@ -14,7 +14,7 @@ from custsync_cli.cli.filters import FilterOptions, with_filters
 from custsync_cli.config import MAX_INTEGER
 
 if TYPE_CHECKING:
-    from custsync_cli.jobs.context import JobContext
+    from custsync_cli.context import JobContext
     from custsync_cli.repair.edit import EditResult
     from custsync_cli.repair.resync import ResyncReport
     from custsync_cli.store.queries import OperationFilter

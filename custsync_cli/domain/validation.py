@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 
-from custsync_cli.config import AttributeConfig, Config
 from custsync_cli.domain.fields import (
     ADDRESS_PURPOSES,
     CUSTOMER_TYPES,
@@ -15,6 +14,7 @@ from custsync_cli.domain.fields import (
     parse_boolean,
 )
 from custsync_cli.domain.models import FieldError, OperationType
+from custsync_cli.domain.settings import AttributeSpec, ValidationSettings
 
 Values = Mapping[str, str | None]
 Check = Callable[[str, str], FieldError | None]
@@ -144,10 +144,9 @@ def _international_phone_possible(value: str) -> bool | None:
 class Validator:
     """Checks an operation's values against the configured rules."""
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.rules = config.validation
-        self.attributes = {a.name: a for a in config.attributes}
+    def __init__(self, settings: ValidationSettings) -> None:
+        self.rules = settings
+        self.attributes = {a.name: a for a in settings.attributes}
         self.catalogue = Catalogue(tuple(self.attributes))
         self._field_checks: dict[str, Check] = {
             "type": self._choice_check(CUSTOMER_TYPES),
@@ -231,7 +230,7 @@ class Validator:
         plan = self._plans[name] = (limit, field_check)
         return plan
 
-    def _attribute_check(self, attribute: AttributeConfig) -> Check:
+    def _attribute_check(self, attribute: AttributeSpec) -> Check:
         def check(name: str, value: str) -> FieldError | None:
             return self._attribute(attribute, value)
 
@@ -352,7 +351,7 @@ class Validator:
             return FieldError(name, "invalid_boolean", f"{name} '{value}' must be true or false")
         return None
 
-    def _attribute(self, attribute: AttributeConfig, value: str) -> FieldError | None:
+    def _attribute(self, attribute: AttributeSpec, value: str) -> FieldError | None:
         name = attribute.name
         if attribute.type == "boolean":
             return self._boolean(name, value)

@@ -42,7 +42,7 @@ def reference_phone(name: str, value: str, region: str | None) -> FieldError | N
 def validator(region: str | None) -> Validator:
     validation = {"phone_region": region} if region else {}
     data = {"store": "x.db", "channels": [], "validation": validation}
-    return Validator(parse_config(data, Path("/tmp/custsync.yaml")))
+    return Validator(parse_config(data, Path("/tmp/custsync.yaml")).validation)
 
 
 def assert_agrees(value: str, region: str | None) -> None:
