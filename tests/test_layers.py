@@ -120,3 +120,31 @@ def test_a_module_outside_every_layer_is_reported(tmp_path: Path) -> None:
     (tmp_path / "newthing.py").write_text("")
     table = layer_table(ARCHITECTURE.read_text())
     assert violations(tmp_path, table) == ["newthing.py: layer 'newthing' is not in the table"]
+
+
+def private_uses(path: Path) -> list[str]:
+    """custsync_cli's private names a test imports or reads off an imported module."""
+    tree = ast.parse(path.read_text(), str(path))
+    modules: set[str] = set()
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("custsync_cli"):
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{path.name}:{node.lineno}: {alias.name}")
+                modules.add(alias.asname or alias.name)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{path.name}:{node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_tests_use_only_public_names() -> None:
+    tests = Path(__file__).resolve().parent
+    assert [use for path in sorted(tests.rglob("*.py")) for use in private_uses(path)] == []
