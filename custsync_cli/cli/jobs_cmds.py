@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from custsync_cli.cli import state
+from custsync_cli.cli.formats import format_option
 from custsync_cli.config import MAX_INTEGER, MAX_INTERVAL
+from custsync_cli.output.render import TEXT_OR_JSON, OutputFormat
 
 PANEL = "Jobs"
 
@@ -21,11 +23,6 @@ class JobName(StrEnum):
     sync = "sync"
     distribute = "distribute"
     all = "all"
-
-
-class RunFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -70,13 +67,13 @@ def run_jobs_command(
         ),
     ] = False,
     output_format: Annotated[
-        RunFormat,
-        typer.Option(
-            "--format",
+        OutputFormat,
+        format_option(
+            TEXT_OR_JSON,
             help="text: one summary line per run on stderr; json: each run's report as one"
             " JSON object on stdout.",
         ),
-    ] = RunFormat.text,
+    ] = OutputFormat.text,
     quiet: Annotated[
         bool,
         typer.Option("-q", "--quiet", help="Print nothing for a run that went fully well."),
@@ -107,7 +104,7 @@ def run_jobs_command(
     runs = 0
     any_failed = any_partial = False
     halted: set[str] = set()
-    live = sys.stderr.isatty() and not quiet and output_format is RunFormat.text
+    live = sys.stderr.isatty() and not quiet and output_format is OutputFormat.text
     store_path = state.store_path(config)
 
     def waiting(holder: str) -> None:
@@ -143,12 +140,12 @@ def run_jobs_command(
                     any_failed = any_failed or report.failed > 0 or report.malformed > 0
                     any_partial = any_partial or report.outcome == "partial"
                     halted.update(report.halted_channels)
-                    if output_format is RunFormat.json:
+                    if output_format is OutputFormat.json:
                         typer.echo(dumps(report.as_dict(), indent=None))
                     elif not quiet or report.outcome != "ok":
                         # cron mails any output: -q stays silent only when all went well.
                         message(report.summary_line())
-                    if output_format is RunFormat.text and not quiet:
+                    if output_format is OutputFormat.text and not quiet:
                         if verbose and not live:
                             for line in tally.detail_lines():
                                 message(line)

@@ -9,8 +9,9 @@ import typer
 
 from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_job
+from custsync_cli.cli.formats import format_option
 from custsync_cli.config import MAX_INTEGER
-from custsync_cli.output.render import OutputFormat
+from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat
 
 if TYPE_CHECKING:
     from custsync_cli.store.summary import StatusSummary
@@ -55,11 +56,6 @@ LAST_RUN_COLUMNS = (
 )
 
 
-class StatusFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class Outcome(StrEnum):
     ok = "ok"
     partial = "partial"
@@ -94,9 +90,9 @@ def _duration(text: str | None, option: str) -> float | None:
 
 def status_command(
     output_format: Annotated[
-        StatusFormat,
-        typer.Option("--format", help="table (default) or json. Example: --format json"),
-    ] = StatusFormat.table,
+        OutputFormat,
+        format_option(TABLE_OR_JSON, help="table (default) or json. Example: --format json"),
+    ] = OutputFormat.table,
     check: Annotated[
         bool,
         typer.Option(
@@ -165,7 +161,7 @@ def status_command(
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         summary = status_summary(store.conn, limits, error_codes=top)
-    if output_format is StatusFormat.json:
+    if output_format is OutputFormat.json:
         print_json(summary.as_dict())
     elif check:
         typer.echo(f"custsync {'OK' if summary.healthy else 'UNHEALTHY'}: {summary.verdict}")
@@ -330,7 +326,9 @@ def jobs_command(
     ] = 20,
     output_format: Annotated[
         OutputFormat,
-        typer.Option("--format", help="table (default), json, jsonl or csv. Example: --format csv"),
+        format_option(
+            ROW_FORMATS, help="table (default), json, jsonl or csv. Example: --format csv"
+        ),
     ] = OutputFormat.table,
     wide: Annotated[
         bool, typer.Option("--wide", help="Show long errors whole instead of shortened.")

@@ -14,6 +14,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from custsync_cli.output.render import Formats
+
 HEADER = """\
 # Command reference
 
@@ -49,6 +51,9 @@ def visible_params(command: Any) -> list[Any]:
 def _choices(param: Any) -> list[str]:
     descriptor = getattr(param, "type_descriptor", None)
     annotation = getattr(descriptor, "annotation", None)
+    parser = getattr(getattr(descriptor, "parameter_info", None), "parser", None)
+    if isinstance(parser, Formats):
+        return [str(choice.value) for choice in parser.choices]
     if inspect.isclass(annotation) and issubclass(annotation, Enum):
         return [str(member.value) for member in annotation]
     return []
