@@ -12,7 +12,7 @@ from custsync_cli.cli.filters import FilterOptions, with_filters
 from custsync_cli.cli.formats import format_option
 from custsync_cli.cli.read import LIST_FORMATS, SHOW_FORMATS, catalogue_of
 from custsync_cli.config import MAX_INTEGER
-from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat
+from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat, table_time
 
 PANEL = "Audit"
 AUDIT_COLUMNS = (
@@ -42,10 +42,6 @@ def register(app: typer.Typer) -> None:
     audit_app.command("head")(audit_head)
     audit_app.command("verify")(verify_audit)
     app.add_typer(audit_app, name="audit", rich_help_panel=PANEL)
-
-
-def _table_time(stamp: str | None) -> str:
-    return (stamp or "")[:19].replace("T", " ")
 
 
 @with_filters
@@ -187,7 +183,7 @@ def audit_events(
         rows = [
             {
                 **event,
-                "at": _table_time(event["at"]),
+                "at": table_time(event["at"]),
                 "summary": describe_event(event["action"], event["details"]),
             }
             for event in events

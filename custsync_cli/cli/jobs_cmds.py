@@ -6,23 +6,24 @@ import math
 import signal
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from custsync_cli.cli import state
 from custsync_cli.cli.formats import format_option
 from custsync_cli.config import MAX_INTEGER, MAX_INTERVAL
+from custsync_cli.domain.runs import JOB_ORDER, Job
 from custsync_cli.output.render import TEXT_OR_JSON, OutputFormat
 
 PANEL = "Jobs"
 
 
-class JobName(StrEnum):
-    pull = "pull"
-    sync = "sync"
-    distribute = "distribute"
-    all = "all"
+ALL_JOBS = "all"
+if TYPE_CHECKING:
+    JobName = Job  # and "all", which the type checker cannot see in a derived enum
+else:
+    JobName = StrEnum("JobName", [*(job.value for job in Job), ALL_JOBS])
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
 
 def run_jobs_command(
-    job: Annotated[JobName, typer.Option("--job", help="Which job to run.")] = JobName.all,
+    job: Annotated[JobName, typer.Option("--job", help="Which job to run.")] = JobName(ALL_JOBS),
     channel: Annotated[
         list[str] | None, typer.Option("--channel", help="Only this channel (repeatable).")
     ] = None,
@@ -91,7 +92,7 @@ def run_jobs_command(
     Example (crontab): */5 * * * * custsync --config /srv/custsync/custsync.yaml run-jobs
     """
     from custsync_cli.errors import ExitCode, Interrupted
-    from custsync_cli.jobs.runner import JOB_ORDER, run_jobs, sleep_interruptibly
+    from custsync_cli.jobs.runner import run_jobs, sleep_interruptibly
     from custsync_cli.output.console import error, message, stderr_console
     from custsync_cli.output.progress import JobTally, LiveProgress
     from custsync_cli.output.render import dumps
@@ -99,7 +100,7 @@ def run_jobs_command(
 
     config = state.load()
     channels = [config.channel(name) for name in channel] if channel else list(config.channels)
-    jobs = list(JOB_ORDER) if job is JobName.all else [job.value]
+    jobs = list(JOB_ORDER) if job == ALL_JOBS else [job.value]
     pause = interval or config.jobs.interval
     runs = 0
     any_failed = any_partial = False

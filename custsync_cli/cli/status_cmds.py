@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,7 +10,8 @@ from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_job
 from custsync_cli.cli.formats import format_option
 from custsync_cli.config import MAX_INTEGER
-from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat
+from custsync_cli.domain.runs import UNHEALTHY_OUTCOMES, Job, Outcome
+from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat, table_time
 
 if TYPE_CHECKING:
     from custsync_cli.store.summary import StatusSummary
@@ -54,21 +54,6 @@ LAST_RUN_COLUMNS = (
     ("outcome", "outcome"),
     ("error", "error"),
 )
-
-
-class Outcome(StrEnum):
-    ok = "ok"
-    partial = "partial"
-    failed = "failed"
-    crashed = "crashed"
-    interrupted = "interrupted"
-    running = "running"
-
-
-class Job(StrEnum):
-    pull = "pull"
-    sync = "sync"
-    distribute = "distribute"
 
 
 def register(app: typer.Typer) -> None:
@@ -201,7 +186,7 @@ def _render_status(summary: StatusSummary) -> None:
                     "age": format_age(oldest["age_seconds"]),
                     "id": oldest["id"],
                     "channel": oldest["channel"],
-                    "timestamp": _short_time(oldest["timestamp"]),
+                    "timestamp": table_time(oldest["timestamp"]),
                 }
             )
     if waiting:
@@ -258,20 +243,16 @@ def _next_steps(summary: StatusSummary) -> list[str]:
         hints.append("custsync list --status failed")
     if summary.error_codes:
         hints.append(f"custsync show {summary.error_codes[0]['example_operation_id']}")
-    if any(run["outcome"] in ("failed", "crashed", "partial") for run in summary.last_runs):
+    if any(run["outcome"] in UNHEALTHY_OUTCOMES for run in summary.last_runs):
         hints.append("custsync jobs --limit 10")
     return hints
-
-
-def _short_time(stamp: str | None) -> str:
-    return (stamp or "")[:19].replace("T", " ")
 
 
 def _finish_time(started: str, finished: str | None) -> str:
     """The finish time, without the date when the run ended on the day it started."""
     if finished is None:
         return ""
-    return finished[11:19] if finished[:10] == started[:10] else _short_time(finished)
+    return finished[11:19] if finished[:10] == started[:10] else table_time(finished)
 
 
 def _run_for_table(run: dict[str, Any]) -> dict[str, Any]:
@@ -286,7 +267,7 @@ def _run_for_table(run: dict[str, Any]) -> dict[str, Any]:
     return {
         **run,
         "counts": counts or "nothing to do",
-        "started_at": _short_time(run["started_at"]),
+        "started_at": table_time(run["started_at"]),
         "finished_at": _finish_time(run["started_at"], run["finished_at"]),
         "seconds": "" if seconds is None else f"{seconds:.1f} s",
         "error": error,

@@ -72,6 +72,11 @@ def print_json(value: Any) -> None:
     sys.stdout.write(dumps(value) + "\n")
 
 
+def table_time(stamp: str | None) -> str:
+    """A store timestamp as tables show it: to the second, a space for the "T", no zone."""
+    return (stamp or "")[:19].replace("T", " ")
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
