@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from custsync_cli.domain.settings import (
+    ATTRIBUTE_TYPES,
+    DEFAULT_MAX_LENGTHS,
+    AttributeSpec,
+    ValidationSettings,
+)
 from custsync_cli.errors import ConfigError
 
 CONFIG_ENV = "CUSTSYNC_CONFIG"
 DEFAULT_CONFIG_NAME = "custsync.yaml"
-ATTRIBUTE_TYPES = ("text", "integer", "decimal", "boolean", "choice")
 # SQLite's largest integer: ids, counts, limits and offsets beyond it cannot be bound.
 MAX_INTEGER = 2**63 - 1
 # The longest pause between looped runs: a week (longer belongs to cron).
@@ -26,26 +31,6 @@ MAX_FIELD_LENGTH = 100_000
 # Attribute bounds are compared as decimals; beyond this a float has lost every unit.
 MAX_NUMBER = 1e15
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-# HQ columns are shorter than the channels' columns: the classic cause of failed uploads.
-DEFAULT_MAX_LENGTHS: dict[str, int] = {
-    "first_name": 25,
-    "middle_name": 25,
-    "last_name": 25,
-    "organization_name": 100,
-    "email": 80,
-    "phone": 20,
-    "customer_group": 10,
-    "currency": 3,
-    "language": 7,
-    "address_id": 40,
-    "name": 60,
-    "street": 60,
-    "city": 40,
-    "county": 20,
-    "state": 20,
-    "zip_code": 10,
-}
 
 
 @dataclass(frozen=True)
@@ -64,29 +49,6 @@ class SequenceConfig:
 
 
 @dataclass(frozen=True)
-class ValidationConfig:
-    max_lengths: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_LENGTHS))
-    currencies: tuple[str, ...] | None = None
-    countries: tuple[str, ...] | None = None
-    languages: tuple[str, ...] | None = None
-    customer_groups: tuple[str, ...] | None = None
-    duplicate_email: str = "fail"
-    phone_region: str | None = None
-
-
-@dataclass(frozen=True)
-class AttributeConfig:
-    name: str
-    type: str
-    description: str = ""
-    required: bool = False
-    max_length: int | None = None
-    min: float | None = None
-    max: float | None = None
-    choices: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class JobsConfig:
     batch_size: int = 2000
     interval: int = 60
@@ -98,9 +60,12 @@ class Config:
     store: Path
     channels: tuple[ChannelConfig, ...]
     sequence: SequenceConfig = field(default_factory=SequenceConfig)
-    validation: ValidationConfig = field(default_factory=ValidationConfig)
-    attributes: tuple[AttributeConfig, ...] = ()
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
     jobs: JobsConfig = field(default_factory=JobsConfig)
+
+    @property
+    def attributes(self) -> tuple[AttributeSpec, ...]:
+        return self.validation.attributes
 
     def channel(self, name: str) -> ChannelConfig:
         for channel in self.channels:
@@ -149,13 +114,15 @@ def parse_config(data: Any, path: Path | None) -> Config:
     _only_keys(top, {"store", "channels", "sequence", "validation", "attributes", "jobs"}, where)
     store = _resolve(base, _string(top.get("store", "custsync.db"), where, "store"))
     channels = _channels(top.get("channels", []), base, where)
+    sequence = _sequence(top.get("sequence", {}), where)
+    validation = _validation(top.get("validation", {}), where)
+    attributes = _attributes(top.get("attributes", []), where)
     return Config(
         path=path,
         store=store,
         channels=channels,
-        sequence=_sequence(top.get("sequence", {}), where),
-        validation=_validation(top.get("validation", {}), where),
-        attributes=_attributes(top.get("attributes", []), where),
+        sequence=sequence,
+        validation=replace(validation, attributes=attributes),
         jobs=_jobs(top.get("jobs", {}), where),
     )
 
@@ -276,7 +243,7 @@ def _sequence(value: Any, where: str) -> SequenceConfig:
     return sequence
 
 
-def _validation(value: Any, where: str) -> ValidationConfig:
+def _validation(value: Any, where: str) -> ValidationSettings:
     entry = _mapping(value, where, "validation")
     allowed = {
         "max_lengths",
@@ -299,7 +266,7 @@ def _validation(value: Any, where: str) -> ValidationConfig:
     region = entry.get("phone_region")
     if region is not None and (not isinstance(region, str) or len(region) != 2):
         raise ConfigError(f"{where}: 'validation.phone_region' must be a two-letter region")
-    return ValidationConfig(
+    return ValidationSettings(
         max_lengths=lengths,
         currencies=_string_list(entry.get("currencies"), where, "validation.currencies"),
         countries=_string_list(entry.get("countries"), where, "validation.countries"),
@@ -312,12 +279,13 @@ def _validation(value: Any, where: str) -> ValidationConfig:
     )
 
 
-def _attributes(value: Any, where: str) -> tuple[AttributeConfig, ...]:
+def _attributes(value: Any, where: str) -> tuple[AttributeSpec, ...]:
+    # On use: --help reads this module's bounds and needs no field catalogue.
     from custsync_cli.domain.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS
 
     if not isinstance(value, list):
         raise ConfigError(f"{where}: 'attributes' must be a list")
-    attributes: list[AttributeConfig] = []
+    attributes: list[AttributeSpec] = []
     for index, item in enumerate(value):
         key = f"attributes[{index}]"
         entry = _mapping(item, where, key)
@@ -343,7 +311,7 @@ def _attributes(value: Any, where: str) -> tuple[AttributeConfig, ...]:
             raise ConfigError(f"{where}: '{key}.choices' is needed for a choice attribute")
         max_length = entry.get("max_length")
         attributes.append(
-            AttributeConfig(
+            AttributeSpec(
                 name=name,
                 type=kind,
                 description=str(entry.get("description", "")),

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from custsync_cli.config import DEFAULT_MAX_LENGTHS, load_config
+from custsync_cli.config import load_config
+from custsync_cli.domain.settings import DEFAULT_MAX_LENGTHS
 from custsync_cli.errors import ConfigError
 
 MINIMAL = """\

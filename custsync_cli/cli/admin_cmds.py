@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from custsync_cli.cli import state
+from custsync_cli.cli.formats import format_option
+from custsync_cli.output.render import TEXT_OR_JSON, OutputFormat
 
 PANEL = "Setup"
-
-
-class BackupFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +26,8 @@ def backup(
         bool, typer.Option("--force", help="Overwrite the file if it exists.")
     ] = False,
     output_format: Annotated[
-        BackupFormat, typer.Option("--format", help="json prints the check of the copy.")
-    ] = BackupFormat.text,
+        OutputFormat, format_option(TEXT_OR_JSON, help="json prints the check of the copy.")
+    ] = OutputFormat.text,
 ) -> None:
     """Copy the audit store with SQLite's backup API, safe while jobs run, and check the copy.
 
@@ -47,7 +43,7 @@ def backup(
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         result = backup_store(store, path, force=force)
-    if output_format is BackupFormat.json:
+    if output_format is OutputFormat.json:
         print_json(result.as_dict())
     if not result.ok:
         problem = result.audit_problem if result.integrity == "ok" else result.integrity

@@ -9,9 +9,10 @@ import typer
 from custsync_cli.cli import read, state
 from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
-from custsync_cli.cli.read import DetailFormat, catalogue_of
+from custsync_cli.cli.formats import format_option
+from custsync_cli.cli.read import LIST_FORMATS, SHOW_FORMATS, catalogue_of
 from custsync_cli.config import MAX_INTEGER
-from custsync_cli.output.render import OutputFormat
+from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat, table_time
 
 PANEL = "Audit"
 AUDIT_COLUMNS = (
@@ -43,10 +44,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit", rich_help_panel=PANEL)
 
 
-def _table_time(stamp: str | None) -> str:
-    return (stamp or "")[:19].replace("T", " ")
-
-
 @with_filters
 def list_operations(
     limit: Annotated[
@@ -61,7 +58,7 @@ def list_operations(
     ] = 0,
     output_format: Annotated[
         OutputFormat,
-        typer.Option("--format", help="table (default), json, jsonl or csv."),
+        format_option(LIST_FORMATS, help="table (default), json, jsonl or csv."),
     ] = OutputFormat.table,
     wide: Annotated[
         bool, typer.Option("--wide", help="Full last errors; never cut a column.")
@@ -89,8 +86,8 @@ def show_operation(
         ),
     ],
     output_format: Annotated[
-        DetailFormat, typer.Option("--format", help="table (default) or json.")
-    ] = DetailFormat.table,
+        OutputFormat, format_option(SHOW_FORMATS, help="table (default) or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Show one operation: header, change description, field grid and history.
 
@@ -105,8 +102,8 @@ def show_customer(
         typer.Argument(metavar="ACCOUNT", help="HQ customer account or async customer account."),
     ],
     output_format: Annotated[
-        DetailFormat, typer.Option("--format", help="table (default) or json.")
-    ] = DetailFormat.table,
+        OutputFormat, format_option(TABLE_OR_JSON, help="table (default) or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Show an HQ customer with addresses and attributes, and every operation that shaped it.
 
@@ -122,7 +119,7 @@ def show_customer(
         view = customer_view(store.conn, account.strip(), catalogue_of(config))
     if view is None:
         raise NotFoundError(f"no customer or async account '{account}'")
-    if output_format is DetailFormat.json:
+    if output_format is OutputFormat.json:
         print_json(view.as_dict())
     else:
         render_customer(view.as_dict())
@@ -157,7 +154,7 @@ def audit_events(
         int, typer.Option("--offset", min=0, max=MAX_INTEGER, help="Skip this many.")
     ] = 0,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (default), json, jsonl or csv.")
+        OutputFormat, format_option(ROW_FORMATS, help="table (default), json, jsonl or csv.")
     ] = OutputFormat.table,
 ) -> None:
     """The audit trail: every event, newest first; 'custsync audit verify' checks its hash chain.
@@ -186,7 +183,7 @@ def audit_events(
         rows = [
             {
                 **event,
-                "at": _table_time(event["at"]),
+                "at": table_time(event["at"]),
                 "summary": describe_event(event["action"], event["details"]),
             }
             for event in events
@@ -203,8 +200,8 @@ def audit_events(
 
 def audit_head(
     output_format: Annotated[
-        DetailFormat, typer.Option("--format", help="table (default) or json.")
-    ] = DetailFormat.table,
+        OutputFormat, format_option(TABLE_OR_JSON, help="table (default) or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Print the audit chain's head as COUNT:HASH, to keep outside the store as a witness.
 
@@ -219,7 +216,7 @@ def audit_head(
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         head = chain_head(store.conn)
-    if output_format is DetailFormat.json:
+    if output_format is OutputFormat.json:
         print_json({"events": head[0], "head_hash": head[1], "head": format_head(head)})
     else:
         typer.echo(format_head(head))
@@ -235,8 +232,8 @@ def verify_audit(
         ),
     ] = None,
     output_format: Annotated[
-        DetailFormat, typer.Option("--format", help="table (default) or json.")
-    ] = DetailFormat.table,
+        OutputFormat, format_option(TABLE_OR_JSON, help="table (default) or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Check the audit trail: recompute the hash chain, then replay it against the records.
 
@@ -254,7 +251,7 @@ def verify_audit(
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         result = verify_trail(store.conn, head)
-    if output_format is DetailFormat.json:
+    if output_format is OutputFormat.json:
         print_json(result.as_dict())
     elif result.ok:
         typer.echo(f"audit chain ok: {result.events} events")

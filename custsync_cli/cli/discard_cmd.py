@@ -10,8 +10,9 @@ import typer
 from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
-from custsync_cli.cli.repair_cmds import FormatOption, ReportFormat, YesOption
+from custsync_cli.cli.repair_cmds import FormatOption, YesOption
 from custsync_cli.config import MAX_INTEGER
+from custsync_cli.output.render import OutputFormat
 
 if TYPE_CHECKING:
     from custsync_cli.repair.discard import DiscardResult
@@ -41,7 +42,7 @@ def discard_command(
         ),
     ] = False,
     yes: YesOption = False,
-    output_format: FormatOption = ReportFormat.table,
+    output_format: FormatOption = OutputFormat.table,
     *,
     filters: FilterOptions,
 ) -> None:
@@ -82,12 +83,12 @@ def discard_command(
             ids, _ = editable_matches(ctx, flt)
             if not ids:
                 message("no failed, blocked or pending operation matches; nothing discarded")
-                if output_format is ReportFormat.json:
+                if output_format is OutputFormat.json:
                     print_json([])
                 return
         planned = preview_discard(ctx, ids)
         if dry_run:
-            if output_format is ReportFormat.json:
+            if output_format is OutputFormat.json:
                 print_json([r.as_dict() for r in planned])
             else:
                 emit(discard_plan(planned), to_stderr=False)
@@ -111,11 +112,11 @@ def discard_command(
     _print_discard(results, output_format)
 
 
-def _print_discard(results: list[DiscardResult], fmt: ReportFormat) -> None:
+def _print_discard(results: list[DiscardResult], fmt: OutputFormat) -> None:
     from custsync_cli.output.console import line
     from custsync_cli.output.render import print_json
 
-    if fmt is ReportFormat.json:
+    if fmt is OutputFormat.json:
         print_json([r.as_dict() for r in results])
         return
     for result in results:

@@ -6,26 +6,24 @@ import math
 import signal
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from custsync_cli.cli import state
+from custsync_cli.cli.formats import format_option
 from custsync_cli.config import MAX_INTEGER, MAX_INTERVAL
+from custsync_cli.domain.runs import JOB_ORDER, Job
+from custsync_cli.output.render import TEXT_OR_JSON, OutputFormat
 
 PANEL = "Jobs"
 
 
-class JobName(StrEnum):
-    pull = "pull"
-    sync = "sync"
-    distribute = "distribute"
-    all = "all"
-
-
-class RunFormat(StrEnum):
-    text = "text"
-    json = "json"
+ALL_JOBS = "all"
+if TYPE_CHECKING:
+    JobName = Job  # and "all", which the type checker cannot see in a derived enum
+else:
+    JobName = StrEnum("JobName", [*(job.value for job in Job), ALL_JOBS])
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
 
 def run_jobs_command(
-    job: Annotated[JobName, typer.Option("--job", help="Which job to run.")] = JobName.all,
+    job: Annotated[JobName, typer.Option("--job", help="Which job to run.")] = JobName(ALL_JOBS),
     channel: Annotated[
         list[str] | None,
         typer.Option("--channel", metavar="NAME", help="Only this channel (repeatable)."),
@@ -72,13 +70,13 @@ def run_jobs_command(
         ),
     ] = False,
     output_format: Annotated[
-        RunFormat,
-        typer.Option(
-            "--format",
+        OutputFormat,
+        format_option(
+            TEXT_OR_JSON,
             help="text: one summary line per run on stderr; json: each run's report as one"
             " JSON object on stdout.",
         ),
-    ] = RunFormat.text,
+    ] = OutputFormat.text,
     quiet: Annotated[
         bool,
         typer.Option("-q", "--quiet", help="Print nothing for a run that went fully well."),
@@ -96,7 +94,7 @@ def run_jobs_command(
     Example (crontab): */5 * * * * custsync --config /srv/custsync/custsync.yaml run-jobs
     """
     from custsync_cli.errors import ExitCode, Interrupted
-    from custsync_cli.jobs.runner import JOB_ORDER, run_jobs, sleep_interruptibly
+    from custsync_cli.jobs.runner import run_jobs, sleep_interruptibly
     from custsync_cli.output.console import error, message, stderr_console
     from custsync_cli.output.progress import JobTally, LiveProgress
     from custsync_cli.output.render import dumps
@@ -104,12 +102,12 @@ def run_jobs_command(
 
     config = state.load()
     channels = [config.channel(name) for name in channel] if channel else list(config.channels)
-    jobs = list(JOB_ORDER) if job is JobName.all else [job.value]
+    jobs = list(JOB_ORDER) if job == ALL_JOBS else [job.value]
     pause = interval or config.jobs.interval
     runs = 0
     any_failed = any_partial = False
     halted: set[str] = set()
-    live = sys.stderr.isatty() and not quiet and output_format is RunFormat.text
+    live = sys.stderr.isatty() and not quiet and output_format is OutputFormat.text
     store_path = state.store_path(config)
 
     def waiting(holder: str) -> None:
@@ -145,12 +143,12 @@ def run_jobs_command(
                     any_failed = any_failed or report.failed > 0 or report.malformed > 0
                     any_partial = any_partial or report.outcome == "partial"
                     halted.update(report.halted_channels)
-                    if output_format is RunFormat.json:
+                    if output_format is OutputFormat.json:
                         typer.echo(dumps(report.as_dict(), indent=None))
                     elif not quiet or report.outcome != "ok":
                         # cron mails any output: -q stays silent only when all went well.
                         message(report.summary_line())
-                    if output_format is RunFormat.text and not quiet:
+                    if output_format is OutputFormat.text and not quiet:
                         if verbose and not live:
                             for line in tally.detail_lines():
                                 message(line)

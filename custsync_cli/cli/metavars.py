@@ -24,7 +24,12 @@ def _element_type(annotation: Any) -> Any:
 
 
 def choices(param: Any) -> list[str]:
-    """The allowed values of a parameter typed by an Enum, else none."""
+    """The allowed values of a parameter typed by an Enum or parsed by ``Formats``, else none."""
+    from custsync_cli.output.render import Formats
+
+    parser = getattr(param.type_descriptor.parameter_info, "parser", None)
+    if isinstance(parser, Formats):
+        return [str(choice.value) for choice in parser.choices]
     annotation = _element_type(param.type_descriptor.annotation)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return [str(member.value) for member in annotation]

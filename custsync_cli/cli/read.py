@@ -6,12 +6,11 @@ without it. Both end here, so the output is the same whichever parsed the line.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from custsync_cli.cli import state
 from custsync_cli.cli.filters import FilterOptions
-from custsync_cli.output.render import OutputFormat
+from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat
 
 if TYPE_CHECKING:
     from custsync_cli.config import Config
@@ -30,9 +29,10 @@ LIST_COLUMNS = (
 )
 
 
-class DetailFormat(StrEnum):
-    table = "table"
-    json = "json"
+LIST_FORMATS = ROW_FORMATS
+SHOW_FORMATS = TABLE_OR_JSON
+# cli/fast.py parses show's --format with an enum.
+DetailFormat = SHOW_FORMATS.enum("DetailFormat")
 
 
 def catalogue_of(config: Config) -> Catalogue:
@@ -65,6 +65,7 @@ def list_operations(
     from custsync_cli.output.console import message
     from custsync_cli.store.views import LIST_KEYS, list_page
 
+    output_format = LIST_FORMATS.check(output_format)
     config = state.load()
     flt = (filters or FilterOptions()).build(catalogue_of(config))
     with state.open_store(config, read_only=True) as store:
@@ -85,17 +86,18 @@ def list_operations(
         message(note)
 
 
-def show_operation(*, op: int, output_format: DetailFormat = DetailFormat.table) -> None:
+def show_operation(*, op: int, output_format: OutputFormat = OutputFormat.table) -> None:
     """``custsync show OP``."""
     from custsync_cli.errors import NotFoundError
     from custsync_cli.store.views import operation_detail
 
+    output_format = SHOW_FORMATS.check(output_format)
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         detail = operation_detail(store.conn, op, catalogue_of(config))
     if detail is None:
         raise NotFoundError(f"no operation {op} (see 'custsync list')")
-    if output_format is DetailFormat.json:
+    if output_format is OutputFormat.json:
         from custsync_cli.output.render import print_json
 
         print_json(detail)

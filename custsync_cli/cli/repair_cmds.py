@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,10 +14,12 @@ from custsync_cli.cli.completion import (
     complete_field_name,
 )
 from custsync_cli.cli.filters import FilterOptions, with_filters
+from custsync_cli.cli.formats import format_option
 from custsync_cli.config import MAX_INTEGER
+from custsync_cli.output.render import TABLE_OR_JSON, OutputFormat
 
 if TYPE_CHECKING:
-    from custsync_cli.jobs.context import JobContext
+    from custsync_cli.context import JobContext
     from custsync_cli.repair.edit import EditResult
     from custsync_cli.repair.resync import ResyncReport
     from custsync_cli.store.queries import OperationFilter
@@ -27,14 +28,9 @@ PANEL = "Repair"
 SAMPLE_SIZE = 5
 
 
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 FormatOption = Annotated[
-    ReportFormat,
-    typer.Option("--format", help="table for people, json for scripts."),
+    OutputFormat,
+    format_option(TABLE_OR_JSON, help="table for people, json for scripts."),
 ]
 YesOption = Annotated[
     bool,
@@ -103,7 +99,7 @@ def edit_command(
     ] = False,
     yes: YesOption = False,
     wait: WaitOption = 0.0,
-    output_format: FormatOption = ReportFormat.table,
+    output_format: FormatOption = OutputFormat.table,
     *,
     filters: FilterOptions,
 ) -> None:
@@ -168,7 +164,7 @@ def edit_command(
         _print_edit(result, output_format)
 
 
-def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: ReportFormat) -> None:
+def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: OutputFormat) -> None:
     from custsync_cli.errors import ConflictError
     from custsync_cli.output.console import message
     from custsync_cli.repair import load_editable
@@ -210,12 +206,12 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Report
     _print_edit(result, fmt)
 
 
-def _print_edit(result: EditResult, fmt: ReportFormat) -> None:
+def _print_edit(result: EditResult, fmt: OutputFormat) -> None:
     from custsync_cli.output.console import line, message
     from custsync_cli.output.preview import resync_hint
     from custsync_cli.output.render import print_json
 
-    if fmt is ReportFormat.json:
+    if fmt is OutputFormat.json:
         print_json(result.as_dict())
         return
     if not result.changes:
@@ -273,7 +269,7 @@ def _bulk_edit(
     yes: bool,
     wait: float,
     dry_run: bool,
-    fmt: ReportFormat,
+    fmt: OutputFormat,
 ) -> None:
     from custsync_cli.errors import ConflictError, ExitCode
     from custsync_cli.output.console import line, message
@@ -294,7 +290,7 @@ def _bulk_edit(
     ids, left_out = editable_matches(ctx, flt)
     if not ids:
         message("no failed, blocked or pending operation matches; nothing edited")
-        if fmt is ReportFormat.json:
+        if fmt is OutputFormat.json:
             print_json([])
         return
     check_bulk_fields(ctx, ids, sets)
@@ -324,7 +320,7 @@ def _bulk_edit(
                     "the matching operations changed while you confirmed; nothing was edited"
                 )
             results = bulk_edit(ctx, ids, sets, unsets, reason)
-    if fmt is ReportFormat.json:
+    if fmt is OutputFormat.json:
         print_json([r.as_dict() for r in results])
     else:
         changed = [r for r in results if r.changes]
@@ -367,7 +363,7 @@ def resync_command(
     ] = False,
     yes: YesOption = False,
     wait: WaitOption = 0.0,
-    output_format: FormatOption = ReportFormat.table,
+    output_format: FormatOption = OutputFormat.table,
     *,
     filters: FilterOptions,
 ) -> None:
@@ -406,7 +402,7 @@ def resync_command(
             ids, left_out = editable_matches(ctx, flt)
             if not ids:
                 message("no failed or pending operation matches; nothing to resync")
-                if output_format is ReportFormat.json:
+                if output_format is OutputFormat.json:
                     from custsync_cli.repair.resync import ResyncReport
 
                     _print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
@@ -430,14 +426,14 @@ def resync_command(
         raise typer.Exit(ExitCode.SOME_FAILED)
 
 
-def _print_resync(report: ResyncReport, fmt: ReportFormat) -> None:
+def _print_resync(report: ResyncReport, fmt: OutputFormat) -> None:
     from rich.markup import escape
 
     from custsync_cli.output.console import message
     from custsync_cli.output.preview import resync_hint
     from custsync_cli.output.render import print_json, print_table
 
-    if fmt is ReportFormat.json:
+    if fmt is OutputFormat.json:
         print_json(report.as_dict())
         return
     rows = []

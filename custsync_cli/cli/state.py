@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from custsync_cli.config import Config
-    from custsync_cli.jobs.context import JobContext
+    from custsync_cli.context import JobContext
     from custsync_cli.store.database import Store
 
 
@@ -60,6 +60,6 @@ def open_store(config: Config, *, create: bool = False, read_only: bool = False)
 
 
 def job_context(config: Config, store: Store) -> JobContext:
-    from custsync_cli.jobs.context import JobContext
+    from custsync_cli.context import JobContext
 
     return JobContext(config=config, store=store, actor=actor())

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_job
+from custsync_cli.cli.formats import format_option
 from custsync_cli.config import MAX_INTEGER
-from custsync_cli.output.render import OutputFormat
+from custsync_cli.domain.runs import UNHEALTHY_OUTCOMES, Job, Outcome
+from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat, table_time
 
 if TYPE_CHECKING:
     from custsync_cli.store.summary import StatusSummary
@@ -55,26 +56,6 @@ LAST_RUN_COLUMNS = (
 )
 
 
-class StatusFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class Outcome(StrEnum):
-    ok = "ok"
-    partial = "partial"
-    failed = "failed"
-    crashed = "crashed"
-    interrupted = "interrupted"
-    running = "running"
-
-
-class Job(StrEnum):
-    pull = "pull"
-    sync = "sync"
-    distribute = "distribute"
-
-
 def register(app: typer.Typer) -> None:
     app.command("status", rich_help_panel="Audit")(status_command)
     app.command("jobs", rich_help_panel="Jobs")(jobs_command)
@@ -94,9 +75,9 @@ def _duration(text: str | None, option: str) -> float | None:
 
 def status_command(
     output_format: Annotated[
-        StatusFormat,
-        typer.Option("--format", help="table (default) or json. Example: --format json"),
-    ] = StatusFormat.table,
+        OutputFormat,
+        format_option(TABLE_OR_JSON, help="table (default) or json. Example: --format json"),
+    ] = OutputFormat.table,
     check: Annotated[
         bool,
         typer.Option(
@@ -165,7 +146,7 @@ def status_command(
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         summary = status_summary(store.conn, limits, error_codes=top)
-    if output_format is StatusFormat.json:
+    if output_format is OutputFormat.json:
         print_json(summary.as_dict())
     elif check:
         typer.echo(f"custsync {'OK' if summary.healthy else 'UNHEALTHY'}: {summary.verdict}")
@@ -205,7 +186,7 @@ def _render_status(summary: StatusSummary) -> None:
                     "age": format_age(oldest["age_seconds"]),
                     "id": oldest["id"],
                     "channel": oldest["channel"],
-                    "timestamp": _short_time(oldest["timestamp"]),
+                    "timestamp": table_time(oldest["timestamp"]),
                 }
             )
     if waiting:
@@ -248,34 +229,30 @@ def _render_status(summary: StatusSummary) -> None:
 
         style = "bold green" if summary.healthy else "bold red"
         stdout_console().print(Text(summary.verdict, style=style))
-        hints = _next_steps(summary)
+        hints = next_steps(summary)
         if hints:
             message("next: " + "; ".join(hints))
     else:
         typer.echo(summary.verdict)
 
 
-def _next_steps(summary: StatusSummary) -> list[str]:
+def next_steps(summary: StatusSummary) -> list[str]:
     """What an operator would run next to act on the problems shown."""
     hints = []
     if summary.totals["failed"]:
         hints.append("custsync list --status failed")
     if summary.error_codes:
         hints.append(f"custsync show {summary.error_codes[0]['example_operation_id']}")
-    if any(run["outcome"] in ("failed", "crashed", "partial") for run in summary.last_runs):
+    if any(run["outcome"] in UNHEALTHY_OUTCOMES for run in summary.last_runs):
         hints.append("custsync jobs --limit 10")
     return hints
-
-
-def _short_time(stamp: str | None) -> str:
-    return (stamp or "")[:19].replace("T", " ")
 
 
 def _finish_time(started: str, finished: str | None) -> str:
     """The finish time, without the date when the run ended on the day it started."""
     if finished is None:
         return ""
-    return finished[11:19] if finished[:10] == started[:10] else _short_time(finished)
+    return finished[11:19] if finished[:10] == started[:10] else table_time(finished)
 
 
 def _run_for_table(run: dict[str, Any]) -> dict[str, Any]:
@@ -290,7 +267,7 @@ def _run_for_table(run: dict[str, Any]) -> dict[str, Any]:
     return {
         **run,
         "counts": counts or "nothing to do",
-        "started_at": _short_time(run["started_at"]),
+        "started_at": table_time(run["started_at"]),
         "finished_at": _finish_time(run["started_at"], run["finished_at"]),
         "seconds": "" if seconds is None else f"{seconds:.1f} s",
         "error": error,
@@ -330,7 +307,9 @@ def jobs_command(
     ] = 20,
     output_format: Annotated[
         OutputFormat,
-        typer.Option("--format", help="table (default), json, jsonl or csv. Example: --format csv"),
+        format_option(
+            ROW_FORMATS, help="table (default), json, jsonl or csv. Example: --format csv"
+        ),
     ] = OutputFormat.table,
     wide: Annotated[
         bool, typer.Option("--wide", help="Show long errors whole instead of shortened.")

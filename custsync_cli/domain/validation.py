@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 
-from custsync_cli.config import AttributeConfig, Config
 from custsync_cli.domain.fields import (
     ADDRESS_PURPOSES,
     CUSTOMER_TYPES,
@@ -15,6 +14,7 @@ from custsync_cli.domain.fields import (
     parse_boolean,
 )
 from custsync_cli.domain.models import FieldError, OperationType
+from custsync_cli.domain.settings import AttributeSpec, ValidationSettings
 
 Values = Mapping[str, str | None]
 Check = Callable[[str, str], FieldError | None]
@@ -73,8 +73,11 @@ def _email_domain_length(domain: str) -> int | None:
     return max(len(domain.encode()), len(checked.domain.encode()), len(checked.ascii_domain))
 
 
-def _plain_email_ok(value: str) -> bool:
-    """True for a plain address email-validator would accept; False means "ask it"."""
+def plain_email_ok(value: str) -> bool:
+    """True for a plain address email-validator would accept; False means "ask it".
+
+    The email rule's fast path, public so that it can be checked against the library.
+    """
     local, at, domain = value.rpartition("@")
     if not at or len(local) > 64 or not _PLAIN_LOCAL_PART.match(local):
         return False
@@ -124,8 +127,12 @@ def _calling_code_rules(lead: str) -> tuple[int, re.Pattern[str] | None, frozens
     return size, (re.compile(prefix) if prefix else None), lengths
 
 
-def _international_phone_possible(value: str) -> bool | None:
-    """phonenumbers' verdict (parse, then is_possible_number) or None to ask it."""
+def international_phone_possible(value: str) -> bool | None:
+    """phonenumbers' verdict (parse, then is_possible_number) or None to ask it.
+
+    The phone rule's fast path for "+" numbers, public so that it can be checked against the
+    library; the answer is the same for every default region.
+    """
     if len(value) > _PHONE_MAX_INPUT or not _INTERNATIONAL_PHONE.fullmatch(value):
         return None
     digits = value[1:].translate(_PHONE_SEPARATORS)
@@ -144,10 +151,9 @@ def _international_phone_possible(value: str) -> bool | None:
 class Validator:
     """Checks an operation's values against the configured rules."""
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.rules = config.validation
-        self.attributes = {a.name: a for a in config.attributes}
+    def __init__(self, settings: ValidationSettings) -> None:
+        self.rules = settings
+        self.attributes = {a.name: a for a in settings.attributes}
         self.catalogue = Catalogue(tuple(self.attributes))
         self._field_checks: dict[str, Check] = {
             "type": self._choice_check(CUSTOMER_TYPES),
@@ -231,7 +237,7 @@ class Validator:
         plan = self._plans[name] = (limit, field_check)
         return plan
 
-    def _attribute_check(self, attribute: AttributeConfig) -> Check:
+    def _attribute_check(self, attribute: AttributeSpec) -> Check:
         def check(name: str, value: str) -> FieldError | None:
             return self._attribute(attribute, value)
 
@@ -281,7 +287,7 @@ class Validator:
 
     @staticmethod
     def _email(name: str, value: str) -> FieldError | None:
-        if _plain_email_ok(value):
+        if plain_email_ok(value):
             return None
         # email-validator rejects every string without an @-sign.
         if "@" in value:
@@ -296,7 +302,7 @@ class Validator:
         return FieldError(name, "invalid_email", f"{name} '{value}' is not a valid address")
 
     def _phone(self, name: str, value: str) -> FieldError | None:
-        possible = _international_phone_possible(value)
+        possible = international_phone_possible(value)
         if possible:
             return None
         region = self.rules.phone_region
@@ -352,7 +358,7 @@ class Validator:
             return FieldError(name, "invalid_boolean", f"{name} '{value}' must be true or false")
         return None
 
-    def _attribute(self, attribute: AttributeConfig, value: str) -> FieldError | None:
+    def _attribute(self, attribute: AttributeSpec, value: str) -> FieldError | None:
         name = attribute.name
         if attribute.type == "boolean":
             return self._boolean(name, value)

@@ -9,8 +9,8 @@ from typing import Any
 from custsync_cli import faults
 from custsync_cli.channels import open_channel
 from custsync_cli.config import ChannelConfig
+from custsync_cli.context import JobContext
 from custsync_cli.errors import ChannelError
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details, canonical_json
 from custsync_cli.store.hq import customer_records
 from custsync_cli.timeutil import utc_now

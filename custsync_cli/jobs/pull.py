@@ -12,10 +12,10 @@ from custsync_cli import faults
 from custsync_cli.channels import open_channel
 from custsync_cli.channels.base import BadText, OutboxReader, OutboxRow, fingerprint
 from custsync_cli.config import ChannelConfig
+from custsync_cli.context import JobContext
 from custsync_cli.domain.fields import ValueNotScalar, decode_channel_fields, to_text
 from custsync_cli.domain.models import FieldError, OperationType, Status, summarize_errors
 from custsync_cli.errors import ChannelError, CountersWentBack
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details
 from custsync_cli.store.watermarks import Watermark, read_watermark, write_watermark
 from custsync_cli.timeutil import utc_now

@@ -10,12 +10,11 @@ from typing import Any
 
 from custsync_cli import faults
 from custsync_cli.config import ChannelConfig
+from custsync_cli.context import JobContext
+from custsync_cli.domain.runs import JOB_ORDER
 from custsync_cli.errors import CustsyncError, Interrupted
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.job_runs import add_counts, close_stale_runs, finish_run, start_run
 from custsync_cli.timeutil import utc_now
-
-JOB_ORDER = ("pull", "sync", "distribute")
 
 
 @dataclass

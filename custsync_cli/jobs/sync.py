@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custsync_cli import faults
+from custsync_cli.context import JobContext
 from custsync_cli.domain.decision import Action, Decision, conflicts_json, decide
 from custsync_cli.domain.models import (
     FieldError,
@@ -16,7 +17,6 @@ from custsync_cli.domain.models import (
     summarize_errors,
 )
 from custsync_cli.errors import ConfigError
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
 from custsync_cli.store.audit import AuditEvent, append_events
@@ -112,7 +112,7 @@ class _Batch(StoreLookups):
         self.with_errors: set[int] = set()
         self.view = BatchView(conn, operations, ctx.config.sequence.name)
         self.deferred = DeferredWrites(conn)
-        self.warn_duplicate_email = ctx.config.validation.duplicate_email == "warn"
+        self.warn_duplicate_email = ctx.config.validation.warn_duplicate_email
 
     def flush(self) -> None:
         self.deferred.flush()

@@ -48,14 +48,14 @@ def stderr_console() -> Console:
 def message(text: str) -> None:
     """A message for the operator, on stderr (Rich markup allowed)."""
     text = visible(text, keep_newlines=True)
-    if _prints_as_is(text):
+    if prints_as_is(text):
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
         return
     stderr_console().print(text)
 
 
-def _prints_as_is(text: str) -> bool:
+def prints_as_is(text: str) -> bool:
     """Whether Rich would print ``text`` unchanged on one line, so it need not be imported.
 
     That holds for printable ASCII with no markup (``[``), no emoji codes (``:``), no

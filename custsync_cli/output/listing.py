@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
-from custsync_cli.output.render import display, print_table
+from custsync_cli.output.render import display, print_table, table_time
 
 PENDING_SYNC = "Pending sync"
 SHORT_GUID = 9
@@ -33,7 +33,7 @@ def print_operations(
         {
             **row,
             "customer_account": row["customer_account"] or PENDING_SYNC,
-            "timestamp": (row["timestamp"] or "")[:19].replace("T", " "),
+            "timestamp": table_time(row["timestamp"]),
         }
         for row in rows
     ]

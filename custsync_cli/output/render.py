@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
 from custsync_cli.output.visible import json_safe, visible
@@ -16,10 +16,51 @@ SHORT_COLUMN = 20
 
 
 class OutputFormat(StrEnum):
+    """Every format custsync prints in; each command accepts its own ``Formats``."""
+
     table = "table"
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    text = "text"
+
+
+class Formats:
+    """The formats one command prints: parses ``--format``, lists them for help and completion."""
+
+    def __init__(self, *choices: OutputFormat) -> None:
+        self.choices = choices
+
+    def __call__(self, value: str) -> OutputFormat:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice
+        # A ValueError is what the option parser reports as "Invalid value for '--format'".
+        raise ValueError(
+            f"{str(value)!r} is not one of {', '.join(map(repr, map(str, self.choices)))}."
+        )
+
+    def check(self, value: str) -> OutputFormat:
+        """``value`` as a format of these, or a usage error for a parser that let it through."""
+        from custsync_cli.errors import UsageError
+
+        try:
+            return self(value)
+        except ValueError as exc:
+            raise UsageError(f"invalid value for '--format': {exc}") from None
+
+    def complete(self, incomplete: str) -> list[str]:
+        return [choice.value for choice in self.choices if choice.value.startswith(incomplete)]
+
+    def enum(self, name: str) -> type[StrEnum]:
+        """These formats as an enum of their own, for a parser that takes one."""
+        members = {choice.name: choice.value for choice in self.choices}
+        return cast("type[StrEnum]", StrEnum(name, members))  # the functional API's type
+
+
+ROW_FORMATS = Formats(OutputFormat.table, OutputFormat.json, OutputFormat.jsonl, OutputFormat.csv)
+TABLE_OR_JSON = Formats(OutputFormat.table, OutputFormat.json)
+TEXT_OR_JSON = Formats(OutputFormat.text, OutputFormat.json)
 
 
 def dumps(value: Any, *, indent: int | None = 2) -> str:
@@ -28,6 +69,11 @@ def dumps(value: Any, *, indent: int | None = 2) -> str:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(dumps(value) + "\n")
+
+
+def table_time(stamp: str | None) -> str:
+    """A store timestamp as tables show it: to the second, a space for the "T", no zone."""
+    return (stamp or "")[:19].replace("T", " ")
 
 
 def cell(value: Any) -> str:

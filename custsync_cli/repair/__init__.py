@@ -6,9 +6,9 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from custsync_cli.context import JobContext
 from custsync_cli.domain.models import EDITABLE_STATUSES, Operation
 from custsync_cli.errors import CustsyncError, NotFoundError
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.store.database import rehearsal
 from custsync_cli.store.operations import load_operations
 

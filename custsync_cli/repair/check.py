@@ -56,7 +56,7 @@ def check_operation(
         op,
         StoreLookups(conn),
         validator,
-        warn_duplicate_email=config.validation.duplicate_email == "warn",
+        warn_duplicate_email=config.validation.warn_duplicate_email,
         preview=True,
     )
     return Verdict(decision.errors, decision.warnings, decision.waits_for, decision.conflicts)

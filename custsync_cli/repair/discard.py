@@ -6,10 +6,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from custsync_cli.context import JobContext
 from custsync_cli.domain.decision import discarded_dependency_error
 from custsync_cli.domain.models import Operation, Status
 from custsync_cli.errors import ConflictError, UsageError
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.operations import blocked_dependants, fail_blocked, mark_discarded

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from custsync_cli.context import JobContext
 from custsync_cli.domain.fields import Catalogue
 from custsync_cli.domain.models import EDITABLE_STATUSES, Operation, OperationType
 from custsync_cli.errors import ConflictError, UsageError
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.repair.check import Verdict, check_operation
 from custsync_cli.store.audit import AuditEvent, append_events

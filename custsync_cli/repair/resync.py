@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custsync_cli.config import ChannelConfig
+from custsync_cli.context import JobContext
 from custsync_cli.domain.models import Status
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable, rehearsing
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.operations import (

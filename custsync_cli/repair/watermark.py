@@ -8,8 +8,8 @@ from typing import Any
 from custsync_cli.channels import open_channel
 from custsync_cli.channels.base import fingerprint
 from custsync_cli.config import ChannelConfig
+from custsync_cli.context import JobContext
 from custsync_cli.errors import ChannelError, UsageError
-from custsync_cli.jobs.context import JobContext
 from custsync_cli.jobs.pull import counters_went_back
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.watermarks import Watermark, read_watermark, write_watermark

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from custsync_cli.domain.models import Status
+from custsync_cli.domain.runs import JOB_ORDER, UNHEALTHY_OUTCOMES
 
 STATUS_ORDER = tuple(status.value for status in Status)
-JOB_ORDER = ("pull", "sync", "distribute")
 RUN_COUNTS = ("pulled", "synced", "failed", "blocked", "distributed")
-UNHEALTHY_OUTCOMES = frozenset({"failed", "crashed", "partial"})
 
 
 def counts_by_channel(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:

@@ -40,7 +40,7 @@ def without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(ascii_text, any_text))
 def test_a_message_printed_as_is_is_what_rich_prints(without_rich: None, text: str) -> None:
-    if not console._prints_as_is(text):
+    if not console.prints_as_is(text):
         return
     for terminal in (False, True):
         for no_color in (False, True):
@@ -69,17 +69,17 @@ def test_what_is_printed_without_rich(
     without_rich: None, monkeypatch: pytest.MonkeyPatch, text: str, plain: bool
 ) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
-    assert console._prints_as_is(text) is plain
+    assert console.prints_as_is(text) is plain
 
 
 def test_a_narrow_console_leaves_wrapping_to_rich(
     without_rich: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "20")
-    assert console._prints_as_is("short enough")
-    assert not console._prints_as_is("too long for twenty columns")
+    assert console.prints_as_is("short enough")
+    assert not console.prints_as_is("too long for twenty columns")
     monkeypatch.setenv("COLUMNS", "0")
-    assert not console._prints_as_is("x")
+    assert not console.prints_as_is("x")
 
 
 def test_message_writes_plain_text_to_stderr(
@@ -91,4 +91,4 @@ def test_message_writes_plain_text_to_stderr(
 
 def test_once_rich_is_in_use_it_prints_every_message() -> None:
     assert "rich.console" in sys.modules
-    assert not console._prints_as_is("no operations match")
+    assert not console.prints_as_is("no operations match")

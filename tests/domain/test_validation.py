@@ -17,7 +17,7 @@ CREATE_ADDRESS = OperationType.CREATE_ADDRESS
 
 def validator(**settings: object) -> Validator:
     data = {"store": "x.db", "channels": [], **settings}
-    return Validator(parse_config(data, Path("/tmp/custsync.yaml")))
+    return Validator(parse_config(data, Path("/tmp/custsync.yaml")).validation)
 
 
 def person(**extra: str | None) -> dict[str, str | None]:

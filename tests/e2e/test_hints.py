@@ -94,13 +94,13 @@ def test_the_forced_resync_the_dry_run_suggests_overwrites(workspace: Workspace)
 
 
 def test_status_hints_all_run(workspace: Workspace) -> None:
-    from custsync_cli.cli.status_cmds import _next_steps
+    from custsync_cli.cli.status_cmds import next_steps
 
     sc.failed_chain(workspace)
     conn = workspace.store()
     summary = status_summary(conn, Thresholds(), error_codes=5)
     conn.close()
-    hints = _next_steps(summary)
+    hints = next_steps(summary)
     assert len(hints) >= 2
     for hint in hints:
         words = shlex.split(hint)

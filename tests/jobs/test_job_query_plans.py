@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from custsync_cli.config import load_config
-from custsync_cli.jobs.context import JobContext
-from custsync_cli.jobs.runner import JOB_ORDER, run_jobs
+from custsync_cli.context import JobContext
+from custsync_cli.domain.runs import JOB_ORDER
+from custsync_cli.jobs.runner import run_jobs
 from custsync_cli.store.database import open_store
 from tests.helpers import Workspace, address, person
 

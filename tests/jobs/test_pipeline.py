@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from custsync_cli.config import load_config
-from custsync_cli.jobs.context import JobContext
+from custsync_cli.context import JobContext
 from custsync_cli.jobs.sync import sync
 from custsync_cli.store.audit import verify_chain
 from custsync_cli.store.database import open_store

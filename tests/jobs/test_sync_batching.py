@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from custsync_cli.config import load_config
-from custsync_cli.jobs.context import JobContext
+from custsync_cli.context import JobContext
 from custsync_cli.jobs.pull import pull
 from custsync_cli.jobs.sync import sync
 from custsync_cli.store.database import open_store

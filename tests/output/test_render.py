@@ -77,3 +77,11 @@ def test_piped_table_is_plain_one_line_per_row(
     assert [c.strip() for c in lines[2].split("|")] == ["1", "failed", LONG]
     assert [c.strip() for c in lines[3].split("|")] == ["2", "synced", ""]
     assert len(lines) == 4
+
+
+def test_table_time_is_the_store_stamp_to_the_second() -> None:
+    from custsync_cli.output.render import table_time
+
+    assert table_time("2026-01-02T03:04:05.123456Z") == "2026-01-02 03:04:05"
+    assert table_time("2026-01-02T03:04:05Z") == "2026-01-02 03:04:05"
+    assert table_time(None) == ""

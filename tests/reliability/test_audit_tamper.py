@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from custsync_cli.config import load_config
+from custsync_cli.context import JobContext
 from custsync_cli.devtools.soak import make_workload
-from custsync_cli.jobs.context import JobContext
-from custsync_cli.jobs.runner import JOB_ORDER, run_jobs
+from custsync_cli.domain.runs import JOB_ORDER
+from custsync_cli.jobs.runner import run_jobs
 from custsync_cli.store.audit import verify_chain
 from custsync_cli.store.database import open_store
 from custsync_cli.store.replay import verify_trail

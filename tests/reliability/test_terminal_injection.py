@@ -95,7 +95,7 @@ def test_csv_keeps_exact_values_in_a_pipe_and_escapes_them_on_a_terminal(
 
 
 def test_validation_refuses_c0_del_and_c1_but_not_tabs() -> None:
-    validator = Validator(parse_config({"channels": []}, None))
+    validator = Validator(parse_config({"channels": []}, None).validation)
     base = {"type": "person", "first_name": "Anna", "last_name": "Svensson"}
     for char in ("\x00", "\x1b", "\n", "\r", "\x7f", "\x85", "\x9b"):
         errors = validator.check(

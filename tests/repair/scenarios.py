@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from custsync_cli.config import load_config
-from custsync_cli.jobs.context import JobContext
+from custsync_cli.context import JobContext
 from custsync_cli.store.database import open_store
 from tests.helpers import Workspace, person
 

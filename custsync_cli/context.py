@@ -1,4 +1,4 @@
-"""What every job needs: config, store, actor, validator, a stop flag and a progress sink."""
+"""What jobs and repairs need: config, store, actor, validator, a stop flag and a progress sink."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class JobContext:
     @property
     def validator(self) -> Validator:
         if self._validator is None:
-            self._validator = Validator(self.config)
+            self._validator = Validator(self.config.validation)
         return self._validator
 
     @property
