@@ -83,19 +83,9 @@ def choice(enum: type[StrEnum]) -> Callable[[str], StrEnum]:
 def _list_spec() -> Spec:
     from custsync_cli.cli import read
     from custsync_cli.output.render import OutputFormat
+    from custsync_cli.store.filters import FILTERS
 
-    filters = {
-        "--status": "status",
-        "--channel": "channel",
-        "--operation": "operation",
-        "--where": "where",
-        "--since": "since",
-        "--until": "until",
-        "--customer-account": "customer_account",
-        "--async-account": "async_account",
-        "--error": "error",
-        "--error-code": "error_code",
-    }
+    filters = {declared.option: declared.name for declared in FILTERS}
     return Spec(
         run=read.list_operations,
         options={
@@ -104,7 +94,7 @@ def _list_spec() -> Spec:
             "--format": ("output_format", choice(OutputFormat)),
             **{option: (name, text) for option, name in filters.items()},
         },
-        repeatable=frozenset({"--status", "--channel", "--operation", "--where"}),
+        repeatable=frozenset(declared.option for declared in FILTERS if declared.repeatable),
         flags={"--wide": "wide"},
         filters=frozenset(filters.values()),
     )
@@ -221,7 +211,7 @@ def _run(
         from custsync_cli.cli.filters import FilterOptions
 
         picked = {name: value for name, value in values.items() if name in spec.filters}
-        kwargs["filters"] = FilterOptions(**picked)
+        kwargs["filters"] = FilterOptions.of(picked)
     try:
         spec.run(**kwargs)
     except KeyboardInterrupt:

@@ -66,8 +66,8 @@ def list_operations(
     from custsync_cli.store.views import LIST_KEYS, list_page
 
     config = state.load()
-    flt = (filters or FilterOptions()).build(catalogue_of(config))
     with state.open_store(config, read_only=True) as store:
+        flt = (filters or FilterOptions()).build(config, store.conn)
         page = list_page(store.conn, flt, limit=limit, offset=offset)
     if output_format is OutputFormat.table:
         from custsync_cli.output.listing import print_operations

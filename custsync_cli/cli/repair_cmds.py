@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from custsync_cli.jobs.context import JobContext
     from custsync_cli.repair.edit import EditResult
     from custsync_cli.repair.resync import ResyncReport
-    from custsync_cli.store.queries import OperationFilter
+    from custsync_cli.store.filters import OperationFilter
 
 PANEL = "Repair"
 SAMPLE_SIZE = 5
@@ -108,7 +108,7 @@ def edit_command(
     config = state.load()
     with state.open_store(config) as store:
         ctx = state.job_context(config, store)
-        flt = filters.build(ctx.validator.catalogue)
+        flt = filters.build(config, store.conn)
         if op is not None and not flt.is_empty():
             raise UsageError("give an operation id or filters, not both")
         if op is None:
@@ -334,7 +334,7 @@ def resync_command(
     config = state.load()
     with state.open_store(config) as store:
         ctx = state.job_context(config, store)
-        flt = filters.build(ctx.validator.catalogue)
+        flt = filters.build(config, store.conn)
         if ops and not flt.is_empty():
             raise UsageError("give operation ids or filters, not both")
         if not ops and flt.is_empty():
@@ -343,8 +343,7 @@ def resync_command(
         if not ids:
             from custsync_cli.repair.edit import editable_matches
 
-            if not flt.statuses:
-                flt.statuses = ["failed"]
+            flt.default("status", ["failed"])
             ids, left_out = editable_matches(ctx, flt)
             if not ids:
                 message("no failed or pending operation matches; nothing to resync")

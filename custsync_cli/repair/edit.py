@@ -14,13 +14,14 @@ from custsync_cli.jobs.context import JobContext
 from custsync_cli.repair import load_editable
 from custsync_cli.repair.check import Verdict, check_operation
 from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.filters import OperationFilter
 from custsync_cli.store.operations import (
     load_operation,
     load_operations,
     operation_kinds,
     save_field_edits,
 )
-from custsync_cli.store.queries import OperationFilter, matching_statuses
+from custsync_cli.store.queries import matching_statuses
 from custsync_cli.timeutil import utc_now
 
 

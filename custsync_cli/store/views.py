@@ -13,7 +13,8 @@ from custsync_cli.domain.describe import describe_operation
 from custsync_cli.domain.fields import Catalogue
 from custsync_cli.store import hq
 from custsync_cli.store.database import placeholders
-from custsync_cli.store.queries import OperationFilter, count_matching, matching_ids
+from custsync_cli.store.filters import OperationFilter
+from custsync_cli.store.queries import count_matching, matching_ids
 
 LIST_KEYS = (
     "id",

@@ -215,7 +215,8 @@ def test_limit_offset_and_how_many_more(shop: Shop, cli: Invoke) -> None:
 
 
 def test_no_match_says_so_on_stderr(shop: Shop, cli: Invoke) -> None:
-    result = cli("list", "--format", "json", "--channel", "nowhere")
+    result = cli("list", "--format", "json", "--error-code", "sequence_exhausted")
+    assert result.exit_code == 0
     assert result.json() == []
     assert "no operations match" in result.stderr
 
