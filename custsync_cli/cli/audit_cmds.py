@@ -181,6 +181,7 @@ def audit_events(
     )
     config = state.load()
     with state.open_store(config, read_only=True) as store:
+        flt.check(store.conn)
         events, total = audit_page(store.conn, flt, limit=limit, offset=offset)
     if output_format is OutputFormat.table:
         rows = [

@@ -280,6 +280,21 @@ class AuditFilter:
     since: str | None = None
     until: str | None = None
 
+    def check(self, conn: sqlite3.Connection) -> None:
+        """Refuse an action that is neither recorded by custsync nor present in the log."""
+        from custsync_cli.store.audit import ACTIONS
+        from custsync_cli.store.filters import unknown_value
+
+        for action in self.actions:
+            if action in ACTIONS:
+                continue
+            if conn.execute(
+                "SELECT 1 FROM audit_log WHERE action = ? LIMIT 1", (action,)
+            ).fetchone():
+                continue
+            stored = [str(row[0]) for row in conn.execute("SELECT DISTINCT action FROM audit_log")]
+            raise unknown_value("--action", "action", action, [*ACTIONS, *stored])
+
     def clause(self) -> tuple[str, list[Any]]:
         parts: list[str] = []
         params: list[Any] = []
