@@ -51,7 +51,9 @@ def _table_time(stamp: str | None) -> str:
 def list_operations(
     limit: Annotated[
         int,
-        typer.Option("--limit", min=1, max=MAX_INTEGER, help="Show at most this many operations."),
+        typer.Option(
+            "--limit", min=0, max=MAX_INTEGER, help="Show at most this many operations; 0: all."
+        ),
     ] = 50,
     offset: Annotated[
         int,
@@ -61,10 +63,16 @@ def list_operations(
     ] = 0,
     output_format: Annotated[
         OutputFormat,
-        typer.Option("--format", help="table (default), json, jsonl or csv."),
+        typer.Option("--format", help="table (default), json, jsonl, csv or tsv."),
     ] = OutputFormat.table,
     wide: Annotated[
         bool, typer.Option("--wide", help="Full last errors; never cut a column.")
+    ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every match, however many (same as --limit 0).")
+    ] = False,
+    no_headers: Annotated[
+        bool, typer.Option("--no-headers", help="No heading line in table, csv or tsv.")
     ] = False,
     *,
     filters: FilterOptions,
@@ -74,7 +82,13 @@ def list_operations(
     Example: custsync list --status failed --channel web-se --since 3d
     """
     read.list_operations(
-        limit=limit, offset=offset, output_format=output_format, wide=wide, filters=filters
+        limit=limit,
+        offset=offset,
+        output_format=output_format,
+        wide=wide,
+        every=every,
+        no_headers=no_headers,
+        filters=filters,
     )
 
 
@@ -157,7 +171,8 @@ def audit_events(
         int, typer.Option("--offset", min=0, max=MAX_INTEGER, help="Skip this many.")
     ] = 0,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (default), json, jsonl or csv.")
+        OutputFormat,
+        typer.Option("--format", help="table (default), json, jsonl, csv or tsv."),
     ] = OutputFormat.table,
 ) -> None:
     """The audit trail: every event, newest first; 'custsync audit verify' checks its hash chain.

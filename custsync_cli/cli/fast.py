@@ -89,13 +89,13 @@ def _list_spec() -> Spec:
     return Spec(
         run=read.list_operations,
         options={
-            "--limit": ("limit", count(1)),
+            "--limit": ("limit", count(0)),
             "--offset": ("offset", count(0)),
             "--format": ("output_format", choice(OutputFormat)),
             **{option: (name, text) for option, name in filters.items()},
         },
         repeatable=frozenset(declared.option for declared in FILTERS if declared.repeatable),
-        flags={"--wide": "wide"},
+        flags={"--wide": "wide", "--all": "every", "--no-headers": "no_headers"},
         filters=frozenset(filters.values()),
     )
 

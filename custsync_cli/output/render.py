@@ -20,6 +20,7 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    tsv = "tsv"
 
 
 def dumps(value: Any, *, indent: int | None = 2) -> str:
@@ -53,26 +54,44 @@ def render_rows(
     title: str | None = None,
     wide: bool = False,
     styles: dict[str, str] | None = None,
+    headers: bool = True,
 ) -> None:
-    """Print ``rows``; ``columns`` are (key, heading) pairs for table and CSV."""
+    """Print ``rows``; ``columns`` are (key, heading) pairs for table, CSV and TSV."""
     if fmt is OutputFormat.json:
         print_json(list(rows))
     elif fmt is OutputFormat.jsonl:
         for row in rows:
             sys.stdout.write(dumps(row, indent=None) + "\n")
     elif fmt is OutputFormat.csv:
-        write_csv(rows, [key for key, _ in columns])
+        write_csv(rows, [key for key, _ in columns], headers=headers)
+    elif fmt is OutputFormat.tsv:
+        write_tsv(rows, [key for key, _ in columns], headers=headers)
     else:
-        print_table(rows, columns, title=title, wide=wide, styles=styles)
+        print_table(rows, columns, title=title, wide=wide, styles=styles, headers=headers)
 
 
-def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> None:
+def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, headers: bool = True) -> None:
     """CSV with exact values into a file or pipe; on a terminal, control characters escaped."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(keys)
+    if headers:
+        writer.writerow(keys)
     text = display if stdout_is_terminal() else cell
     for row in rows:
         writer.writerow([text(row.get(key)) for key in keys])
+
+
+TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def write_tsv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, headers: bool = True) -> None:
+    """One line per row, cells split by tabs; backslash, tab, newline and CR written as escapes."""
+    shown = visible if stdout_is_terminal() else str
+    if headers:
+        sys.stdout.write("\t".join(keys) + "\n")
+    for row in rows:
+        cells = (shown(cell(row.get(key)).translate(TSV_ESCAPES)) for key in keys)
+        sys.stdout.write("\t".join(cells))
+        sys.stdout.write("\n")
 
 
 def print_table(
@@ -82,6 +101,7 @@ def print_table(
     title: str | None = None,
     wide: bool = False,
     styles: dict[str, str] | None = None,
+    headers: bool = True,
 ) -> None:
     """A Rich table on a terminal; plain aligned columns without borders when piped."""
     from rich import box
@@ -94,6 +114,7 @@ def print_table(
         box=box.SIMPLE_HEAD if terminal else box.ASCII2,
         show_edge=terminal,
         header_style="bold" if terminal else "",
+        show_header=headers,
         pad_edge=False,
     )
     lengths = [

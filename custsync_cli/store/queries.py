@@ -13,9 +13,9 @@ def matching_ids(
     """Ids of matching operations, newest first (by channel time, then id)."""
     clause, params = where_clause(flt)
     sql = f"SELECT o.id FROM operations AS o WHERE {clause} ORDER BY o.timestamp DESC, o.id DESC"
-    if limit is not None:
+    if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
-        params = [*params, limit, offset]
+        params = [*params, -1 if limit is None else limit, offset]
     return [int(row[0]) for row in conn.execute(sql, params)]
 
 

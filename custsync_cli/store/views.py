@@ -26,12 +26,12 @@ LIST_KEYS = (
     "status",
     "timestamp",
     "last_error",
+    "blocked_by",
 )
 DETAIL_KEYS = (
     "address_id",
     "created_by",
     "attempts",
-    "blocked_by",
     "pulled_at",
     "synced_at",
     "distributed_at",
@@ -93,9 +93,11 @@ class Page:
 
 
 def list_page(
-    conn: sqlite3.Connection, flt: OperationFilter, *, limit: int, offset: int = 0
+    conn: sqlite3.Connection, flt: OperationFilter, *, limit: int | None, offset: int = 0
 ) -> Page:
-    """Matching operations, newest first: ids from the indexes, then one query per table."""
+    """Matching operations, newest first: ids from the indexes, then one query per table.
+
+    ``limit`` None means every match from ``offset`` on."""
     ids = matching_ids(conn, flt, limit=limit, offset=offset)
     total = count_matching(conn, flt) if len(ids) == limit or offset else len(ids)
     errors = errors_by_operation(conn, ids)

@@ -114,6 +114,8 @@ def both_parsers(argv: list[str], calls: list[dict[str, Any]]) -> tuple[Any, Any
         ["list", "--customer-account", "C000001", "--async-account", "g-1", "--operation", "o"],
         ["list", "--limit=1", "--offset=0", "--format=csv", "--where=a=b=c"],
         ["list", "--limit", "123456789012345678", "--offset", "9"],
+        ["list", "--limit", "0", "--format", "tsv", "--no-headers"],
+        ["list", "--all", "--format=csv", "--no-headers", "--wide"],
         ["--no-color", "--config", "c.yaml", "--db", "x.db", "--actor", "me", "list"],
         ["--config=", "--db=d.db", "list", "--format", "jsonl"],
         ["show", "42"],
@@ -139,7 +141,6 @@ def test_fast_lines_give_the_commands_what_typer_gives(
         ["--version", "list"],
         ["list", "--help"],
         ["list", "-h"],
-        ["list", "--limit", "0"],
         ["list", "--limit", "007"],
         ["list", "--limit", "-1"],
         ["list", "--limit", "1.5"],
@@ -152,6 +153,8 @@ def test_fast_lines_give_the_commands_what_typer_gives(
         ["list", "--since", "1d", "--since", "2d"],
         ["list", "--wide", "--wide"],
         ["list", "--wide=1"],
+        ["list", "--all", "--all"],
+        ["list", "--no-headers=1"],
         ["list", "--status"],
         ["list", "--status", "-x"],
         ["list", "--", "--limit"],
@@ -187,7 +190,7 @@ def test_shell_completion_goes_to_typer(monkeypatch: pytest.MonkeyPatch) -> None
 PLAUSIBLE = {
     "--limit": ["1", "50", "7", "0", "007", "-1"],
     "--offset": ["0", "3", "+3"],
-    "--format": ["json", "jsonl", "csv", "table", "JSON"],
+    "--format": ["json", "jsonl", "csv", "tsv", "table", "JSON"],
     "--status": ["failed", "pending", ""],
     "--where": ["email=a@example.se", "name~Ann", "a=b=c"],
 }
@@ -199,7 +202,9 @@ LIST_PIECE = st.one_of(
     option_value.map(list),
     option_value.map(list),
     option_value.map(lambda pair: [f"{pair[0]}={pair[1]}"]),
-    st.sampled_from([["--wide"], ["--format", "json"], ["--status", "failed"]]),
+    st.sampled_from(
+        [["--wide"], ["--all"], ["--no-headers"], ["--format", "json"], ["--status", "failed"]]
+    ),
     junk,
 )
 SHOW_PIECE = st.one_of(
