@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from custsync_cli.config import Config
-    from custsync_cli.store.filters import Filter
+    from custsync_cli.filter_set import Filter
 
 Completion = list[tuple[str, str]]
 
@@ -128,7 +128,7 @@ def complete_failed_operation(ctx: typer.Context, incomplete: str) -> Completion
 
 def complete_filter(declared: Filter) -> Callable[..., Completion] | None:
     """The completion of a filter's values: its closed set, or field names for FIELD=VALUE."""
-    from custsync_cli.store.filters import Known
+    from custsync_cli.filter_set import Known
 
     if declared.completes_fields:
         return complete_field

@@ -82,8 +82,8 @@ def choice(enum: type[StrEnum]) -> Callable[[str], StrEnum]:
 
 def _list_spec() -> Spec:
     from custsync_cli.cli import read
+    from custsync_cli.filter_set import FILTERS
     from custsync_cli.output.render import OutputFormat
-    from custsync_cli.store.filters import FILTERS
 
     filters = {declared.option: declared.name for declared in FILTERS}
     return Spec(

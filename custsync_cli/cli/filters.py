@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
-from custsync_cli.store.filters import FILTERS, PANEL, Filter
+from custsync_cli.filter_set import FILTERS, PANEL, Filter
 
 if TYPE_CHECKING:
     import sqlite3
