@@ -166,7 +166,11 @@ def _parse(argv: list[str]) -> Command:
         option, eq, rest = arg.partition("=")
         inline = rest if eq and option.startswith("--") else None
         key = option if inline is not None else arg
-        if key in spec.options:
+        if key in GLOBAL_OPTIONS and GLOBAL_OPTIONS[key] not in globals_:
+            globals_[GLOBAL_OPTIONS[key]] = _value(arg, inline, args)
+        elif inline is None and arg == "--no-color" and not no_color:
+            no_color = True
+        elif key in spec.options:
             name, convert = spec.options[key]
             value = convert(_value(arg, inline, args))
             if key in spec.repeatable:
