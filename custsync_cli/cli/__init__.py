@@ -55,9 +55,9 @@ def _dispatch(args: list[str]) -> int:
     command = fast.parse(args)
     if command is not None:
         return command()
-    from custsync_cli.cli.typer_app import app_for
+    from custsync_cli.cli.typer_app import run as run_typer
 
-    result = app_for(args)(args=args, prog_name="custsync", standalone_mode=False)
+    result = run_typer(args)
     return result if isinstance(result, int) else ExitCode.OK
 
 

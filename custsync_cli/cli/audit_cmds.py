@@ -48,7 +48,9 @@ def register(app: typer.Typer) -> None:
 def list_operations(
     limit: Annotated[
         int,
-        typer.Option("--limit", min=1, max=MAX_INTEGER, help="Show at most this many operations."),
+        typer.Option(
+            "--limit", min=0, max=MAX_INTEGER, help="Show at most this many operations; 0: all."
+        ),
     ] = 50,
     offset: Annotated[
         int,
@@ -58,10 +60,16 @@ def list_operations(
     ] = 0,
     output_format: Annotated[
         OutputFormat,
-        format_option(LIST_FORMATS, help="table (default), json, jsonl or csv."),
+        format_option(LIST_FORMATS, help="table (default), json, jsonl, csv or tsv."),
     ] = OutputFormat.table,
     wide: Annotated[
         bool, typer.Option("--wide", help="Full last errors; never cut a column.")
+    ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every match, however many (same as --limit 0).")
+    ] = False,
+    no_headers: Annotated[
+        bool, typer.Option("--no-headers", help="No heading line in table, csv or tsv.")
     ] = False,
     *,
     filters: FilterOptions,
@@ -71,7 +79,13 @@ def list_operations(
     Example: custsync list --status failed --channel web-se --since 3d
     """
     read.list_operations(
-        limit=limit, offset=offset, output_format=output_format, wide=wide, filters=filters
+        limit=limit,
+        offset=offset,
+        output_format=output_format,
+        wide=wide,
+        every=every,
+        no_headers=no_headers,
+        filters=filters,
     )
 
 
@@ -154,7 +168,7 @@ def audit_events(
         int, typer.Option("--offset", min=0, max=MAX_INTEGER, help="Skip this many.")
     ] = 0,
     output_format: Annotated[
-        OutputFormat, format_option(ROW_FORMATS, help="table (default), json, jsonl or csv.")
+        OutputFormat, format_option(ROW_FORMATS, help="table (default), json, jsonl, csv or tsv.")
     ] = OutputFormat.table,
 ) -> None:
     """The audit trail: every event, newest first; 'custsync audit verify' checks its hash chain.
@@ -178,6 +192,7 @@ def audit_events(
     )
     config = state.load()
     with state.open_store(config, read_only=True) as store:
+        flt.check(store.conn)
         events, total = audit_page(store.conn, flt, limit=limit, offset=offset)
     if output_format is OutputFormat.table:
         rows = [

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from custsync_cli.config import Config
+    from custsync_cli.filter_set import Filter
 
 Completion = list[tuple[str, str]]
 
@@ -128,3 +131,18 @@ def complete_failed_operation(ctx: typer.Context, incomplete: str) -> Completion
     except sqlite3.Error:
         return []
     return _matching(((str(r[0]), (r[1] or "")[:60]) for r in rows), incomplete)
+
+
+def complete_filter(declared: Filter) -> Callable[..., Completion] | None:
+    """The completion of a filter's values: its closed set, or field names for FIELD=VALUE."""
+    from custsync_cli.filter_set import Known
+
+    if declared.completes_fields:
+        return complete_field
+    completers: dict[Known, Callable[..., Completion]] = {
+        Known.status: complete_status,
+        Known.operation: complete_operation_type,
+        Known.channel: complete_channel,
+        Known.error_code: complete_error_code,
+    }
+    return completers.get(declared.known) if declared.known else None

@@ -63,29 +63,19 @@ def discard_command(
     from custsync_cli.output.console import message
     from custsync_cli.output.preview import discard_plan, emit
     from custsync_cli.output.render import print_json
+    from custsync_cli.repair import chosen_operations
     from custsync_cli.repair.discard import discard, preview_discard, require_discard_reason
 
     require_discard_reason(reason)
     config = state.load()
     with state.open_store(config) as store:
         ctx = state.job_context(config, store)
-        flt = filters.build(ctx.validator.catalogue)
-        if ops and not flt.is_empty():
-            raise UsageError("give operation ids or filters, not both")
-        if not ops and flt.is_empty():
-            raise UsageError("give operation ids, or filters such as --status failed")
-        ids = sorted(set(ops or []))
+        ids, _ = chosen_operations(ctx, ops, filters.build(config, store.conn))
         if not ids:
-            from custsync_cli.repair.edit import editable_matches
-
-            if not flt.statuses:
-                flt.statuses = ["failed"]
-            ids, _ = editable_matches(ctx, flt)
-            if not ids:
-                message("no failed, blocked or pending operation matches; nothing discarded")
-                if output_format is OutputFormat.json:
-                    print_json([])
-                return
+            message("no failed, blocked or pending operation matches; nothing discarded")
+            if output_format is OutputFormat.json:
+                print_json([])
+            return
         planned = preview_discard(ctx, ids)
         if dry_run:
             if output_format is OutputFormat.json:

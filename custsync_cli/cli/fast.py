@@ -18,8 +18,9 @@ from custsync_cli.errors import ExitCode
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing for --version
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from enum import StrEnum
     from typing import Any
+
+    from custsync_cli.output.render import Formats, OutputFormat
 
     Command = Callable[[], int]
 
@@ -70,42 +71,33 @@ def count(minimum: int) -> Callable[[str], int]:
     return convert
 
 
-def choice(enum: type[StrEnum]) -> Callable[[str], StrEnum]:
-    def convert(value: str) -> StrEnum:
-        for member in enum:
-            if member.value == value:
-                return member
-        raise Declined(value)
+def choice(formats: Formats) -> Callable[[str], OutputFormat]:
+    """One of a command's formats, as its ``--format`` option parses it."""
+
+    def convert(value: str) -> OutputFormat:
+        try:
+            return formats(value)
+        except ValueError:
+            raise Declined(value) from None
 
     return convert
 
 
 def _list_spec() -> Spec:
     from custsync_cli.cli import read
-    from custsync_cli.output.render import OutputFormat
+    from custsync_cli.filter_set import FILTERS
 
-    filters = {
-        "--status": "status",
-        "--channel": "channel",
-        "--operation": "operation",
-        "--where": "where",
-        "--since": "since",
-        "--until": "until",
-        "--customer-account": "customer_account",
-        "--async-account": "async_account",
-        "--error": "error",
-        "--error-code": "error_code",
-    }
+    filters = {declared.option: declared.name for declared in FILTERS}
     return Spec(
         run=read.list_operations,
         options={
-            "--limit": ("limit", count(1)),
+            "--limit": ("limit", count(0)),
             "--offset": ("offset", count(0)),
-            "--format": ("output_format", choice(OutputFormat)),
+            "--format": ("output_format", choice(read.LIST_FORMATS)),
             **{option: (name, text) for option, name in filters.items()},
         },
-        repeatable=frozenset({"--status", "--channel", "--operation", "--where"}),
-        flags={"--wide": "wide"},
+        repeatable=frozenset(declared.option for declared in FILTERS if declared.repeatable),
+        flags={"--wide": "wide", "--all": "every", "--no-headers": "no_headers"},
         filters=frozenset(filters.values()),
     )
 
@@ -115,7 +107,7 @@ def _show_spec() -> Spec:
 
     return Spec(
         run=read.show_operation,
-        options={"--format": ("output_format", choice(read.DetailFormat))},
+        options={"--format": ("output_format", choice(read.SHOW_FORMATS))},
         argument=("op", count(0)),
     )
 
@@ -176,7 +168,11 @@ def _parse(argv: list[str]) -> Command:
         option, eq, rest = arg.partition("=")
         inline = rest if eq and option.startswith("--") else None
         key = option if inline is not None else arg
-        if key in spec.options:
+        if key in GLOBAL_OPTIONS and GLOBAL_OPTIONS[key] not in globals_:
+            globals_[GLOBAL_OPTIONS[key]] = _value(arg, inline, args)
+        elif inline is None and arg == "--no-color" and not no_color:
+            no_color = True
+        elif key in spec.options:
             name, convert = spec.options[key]
             value = convert(_value(arg, inline, args))
             if key in spec.repeatable:
@@ -221,7 +217,7 @@ def _run(
         from custsync_cli.cli.filters import FilterOptions
 
         picked = {name: value for name, value in values.items() if name in spec.filters}
-        kwargs["filters"] = FilterOptions(**picked)
+        kwargs["filters"] = FilterOptions.of(picked)
     try:
         spec.run(**kwargs)
     except KeyboardInterrupt:

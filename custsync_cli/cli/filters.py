@@ -1,185 +1,98 @@
-"""The list filters of DESIGN §4 as one set of options that any command can take."""
+"""The list filters (declared once in ``store.filters``) as Typer options any command can take."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from custsync_cli.filter_set import FILTERS, PANEL, Filter
 
 if TYPE_CHECKING:
-    from custsync_cli.domain.fields import Catalogue
-    from custsync_cli.store.queries import OperationFilter
+    import sqlite3
 
-PANEL = "Filters"
+    from custsync_cli.config import Config
+    from custsync_cli.store.filters import OperationFilter
 
 
-@functools.cache
-def filter_options() -> dict[str, Any]:
-    """The Typer annotation of each filter option, by parameter name."""
+@dataclass(frozen=True)
+class FilterOptions:
+    """The filter options as typed, by filter name, only those given; ``build`` checks them."""
+
+    typed: dict[str, str | list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, typed: Mapping[str, str | Sequence[str] | None]) -> FilterOptions:
+        kept: dict[str, str | list[str]] = {}
+        for name, value in typed.items():
+            if isinstance(value, str):
+                kept[name] = value
+            elif value:
+                kept[name] = list(value)
+        return cls(kept)
+
+    def build(self, config: Config, conn: sqlite3.Connection) -> OperationFilter:
+        """Checked against the field catalogue, the error codes and the known channels."""
+        from custsync_cli.cli.read import catalogue_of
+        from custsync_cli.store.filters import Vocabulary, build
+
+        channels = [channel.name for channel in config.channels]
+        return build(self.typed, Vocabulary(catalogue_of(config), channels, conn))
+
+
+def option_annotation(declared: Filter) -> Any:
+    """The Typer annotation of one filter's option."""
     import typer
 
-    from custsync_cli.cli import completion
+    from custsync_cli.cli.completion import complete_filter
 
-    return {
-        "status": Annotated[
-            list[str] | None,
-            typer.Option(
-                "--status",
-                metavar="STATUS",
-                help="pending, blocked, failed, synced or discarded (repeatable).",
-                rich_help_panel=PANEL,
-                autocompletion=completion.complete_status,
-            ),
-        ],
-        "channel": Annotated[
-            list[str] | None,
-            typer.Option(
-                "--channel",
-                metavar="NAME",
-                help="Channel name (repeatable).",
-                rich_help_panel=PANEL,
-                autocompletion=completion.complete_channel,
-            ),
-        ],
-        "operation": Annotated[
-            list[str] | None,
-            typer.Option(
-                "--operation",
-                metavar="TYPE",
-                help="Operation type, e.g. create_customer (repeatable).",
-                rich_help_panel=PANEL,
-                autocompletion=completion.complete_operation_type,
-            ),
-        ],
-        "since": Annotated[
-            str | None,
-            typer.Option(
-                "--since",
-                metavar="TIME",
-                help="From this time: 2026-11-20, 2026-11-20T14:00, 2h, 3d.",
-                rich_help_panel=PANEL,
-            ),
-        ],
-        "until": Annotated[
-            str | None,
-            typer.Option(
-                "--until",
-                metavar="TIME",
-                help="Up to this time (same forms as --since).",
-                rich_help_panel=PANEL,
-            ),
-        ],
-        "customer_account": Annotated[
-            str | None,
-            typer.Option(
-                "--customer-account",
-                metavar="ACCOUNT",
-                help="HQ customer account, e.g. C000123.",
-                rich_help_panel=PANEL,
-            ),
-        ],
-        "async_account": Annotated[
-            str | None,
-            typer.Option(
-                "--async-account",
-                metavar="GUID",
-                help="The channel's async customer GUID.",
-                rich_help_panel=PANEL,
-            ),
-        ],
-        "error": Annotated[
-            str | None,
-            typer.Option(
-                "--error",
-                metavar="TEXT",
-                help="Text in the error message or code.",
-                rich_help_panel=PANEL,
-            ),
-        ],
-        "error_code": Annotated[
-            str | None,
-            typer.Option(
-                "--error-code",
-                metavar="CODE",
-                help="Stable error code, e.g. invalid_email.",
-                rich_help_panel=PANEL,
-                autocompletion=completion.complete_error_code,
-            ),
-        ],
-        "where": Annotated[
-            list[str] | None,
-            typer.Option(
-                "--where",
-                metavar="FIELD=VALUE",
-                help="FIELD=VALUE, or FIELD~TEXT for contains, on any customer or"
-                " address field or attribute (repeatable).",
-                rich_help_panel=PANEL,
-                autocompletion=completion.complete_field,
-            ),
-        ],
-    }
-
-
-@dataclass
-class FilterOptions:
-    """The raw filter options as typed; ``build`` checks them against the field catalogue."""
-
-    status: list[str] | None = None
-    channel: list[str] | None = None
-    operation: list[str] | None = None
-    since: str | None = None
-    until: str | None = None
-    customer_account: str | None = None
-    async_account: str | None = None
-    error: str | None = None
-    error_code: str | None = None
-    where: list[str] | None = None
-
-    def build(self, catalogue: Catalogue) -> OperationFilter:
-        from custsync_cli.store.queries import FieldMatch, OperationFilter
-        from custsync_cli.timeutil import parse_moment
-
-        flt = OperationFilter(
-            statuses=list(self.status or []),
-            channels=list(self.channel or []),
-            operations=list(self.operation or []),
-            since=parse_moment(self.since) if self.since else None,
-            until=parse_moment(self.until) if self.until else None,
-            customer_account=self.customer_account,
-            async_account=self.async_account,
-            error_text=self.error,
-            error_code=self.error_code,
-            where=[FieldMatch.parse(text, catalogue) for text in self.where or []],
-        )
-        flt.check()
-        return flt
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def with_filters(func: F) -> F:
-    """Add the filter options to a command; it receives them as ``filters: FilterOptions``."""
-    import inspect
-
-    options = filter_options()
-    # Typer reads a given __signature__ as is, so string annotations must be evaluated here.
-    signature = inspect.signature(func, eval_str=True)
-    kept = [p for p in signature.parameters.values() if p.name != "filters"]
-    added = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
-        for name, annotation in options.items()
+    value_type: Any = list[str] | None if declared.repeatable else str | None
+    return Annotated[
+        value_type,
+        typer.Option(
+            declared.option,
+            metavar=declared.metavar,
+            help=declared.help,
+            rich_help_panel=PANEL,
+            autocompletion=complete_filter(declared),
+        ),
     ]
 
-    @functools.wraps(func)
-    def wrapper(**kwargs: Any) -> Any:
-        values = {name: kwargs.pop(name, None) for name in options}
-        return func(**kwargs, filters=FilterOptions(**values))
 
-    wrapper.__signature__ = signature.replace(parameters=kept + added)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {
-        **{p.name: p.annotation for p in kept},
-        **options,
-    }
-    return wrapper  # type: ignore[return-value]
+class FilteredCommand:
+    """A command function with the filter options added to the signature that Typer reads.
+
+    The function takes ``filters: FilterOptions`` (keyword-only) instead of one parameter per
+    filter, so that a new filter touches only ``store.filters.FILTERS``.
+    """
+
+    __signature__: inspect.Signature
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        functools.update_wrapper(self, func)
+        self._func = func
+        # Typer reads a given __signature__ as is, so string annotations are evaluated here.
+        signature = inspect.signature(func, eval_str=True)
+        kept = [p for p in signature.parameters.values() if p.name != "filters"]
+        added = [
+            inspect.Parameter(
+                declared.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=option_annotation(declared),
+            )
+            for declared in FILTERS
+        ]
+        self.__signature__ = signature.replace(parameters=kept + added)
+        self.__annotations__ = {p.name: p.annotation for p in kept + added}
+
+    def __call__(self, **kwargs: Any) -> Any:
+        typed = {declared.name: kwargs.pop(declared.name, None) for declared in FILTERS}
+        return self._func(**kwargs, filters=FilterOptions.of(typed))
+
+
+def with_filters(func: Callable[..., Any]) -> FilteredCommand:
+    """Add the filter options to a command; it receives them as ``filters: FilterOptions``."""
+    return FilteredCommand(func)

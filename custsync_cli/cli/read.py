@@ -31,8 +31,6 @@ LIST_COLUMNS = (
 
 LIST_FORMATS = ROW_FORMATS
 SHOW_FORMATS = TABLE_OR_JSON
-# cli/fast.py parses show's --format with an enum.
-DetailFormat = SHOW_FORMATS.enum("DetailFormat")
 
 
 def catalogue_of(config: Config) -> Catalogue:
@@ -53,34 +51,54 @@ def more_note(shown: int, total: int, offset: int, noun: str) -> str | None:
     return f"showing {span} of {total}; use --offset {offset + shown} for more"
 
 
+def error_codes(errors: list[dict[str, str]]) -> str:
+    """The ``errors`` cell of a CSV or TSV row: the codes, joined by ``;``."""
+    return ";".join(error["code"] for error in errors)
+
+
 def list_operations(
     *,
     limit: int = 50,
     offset: int = 0,
     output_format: OutputFormat = OutputFormat.table,
     wide: bool = False,
+    every: bool = False,
+    no_headers: bool = False,
     filters: FilterOptions | None = None,
 ) -> None:
-    """``custsync list``; the defaults are the command's (a test keeps them equal)."""
+    """``custsync list``; the defaults are the command's (a test keeps them equal).
+
+    ``every`` (``--all``) or a ``limit`` of 0 lists every match.
+    """
     from custsync_cli.output.console import message
     from custsync_cli.store.views import LIST_KEYS, list_page
 
-    output_format = LIST_FORMATS.check(output_format)
     config = state.load()
-    flt = (filters or FilterOptions()).build(catalogue_of(config))
     with state.open_store(config, read_only=True) as store:
-        page = list_page(store.conn, flt, limit=limit, offset=offset)
+        flt = (filters or FilterOptions()).build(config, store.conn)
+        page = list_page(
+            store.conn, flt, limit=None if every or not limit else limit, offset=offset
+        )
     if output_format is OutputFormat.table:
         from custsync_cli.output.listing import print_operations
 
-        hidden = print_operations(page.operations, LIST_COLUMNS, wide=wide, error_limit=SHORT_ERROR)
+        hidden = print_operations(
+            page.operations,
+            LIST_COLUMNS,
+            wide=wide,
+            error_limit=SHORT_ERROR,
+            headers=not no_headers,
+        )
         if hidden:
             message(f"too narrow for {', '.join(hidden)}: widen the terminal or use --wide")
     else:
         from custsync_cli.output.render import render_rows
 
+        rows = page.operations
+        if output_format in (OutputFormat.csv, OutputFormat.tsv):
+            rows = [{**row, "errors": error_codes(row["errors"])} for row in rows]
         columns = [(key, key) for key in (*LIST_KEYS, "errors")]
-        render_rows(page.operations, columns, output_format)
+        render_rows(rows, columns, output_format, headers=not no_headers)
     note = more_note(len(page.operations), page.total, offset, "operations")
     if note:
         message(note)
@@ -91,7 +109,6 @@ def show_operation(*, op: int, output_format: OutputFormat = OutputFormat.table)
     from custsync_cli.errors import NotFoundError
     from custsync_cli.store.views import operation_detail
 
-    output_format = SHOW_FORMATS.check(output_format)
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         detail = operation_detail(store.conn, op, catalogue_of(config))

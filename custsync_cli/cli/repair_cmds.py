@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from custsync_cli.context import JobContext
     from custsync_cli.repair.edit import EditResult
     from custsync_cli.repair.resync import ResyncReport
-    from custsync_cli.store.queries import OperationFilter
+    from custsync_cli.store.filters import OperationFilter
 
 PANEL = "Repair"
 SAMPLE_SIZE = 5
@@ -125,7 +125,7 @@ def edit_command(
     config = state.load()
     with state.open_store(config) as store:
         ctx = state.job_context(config, store)
-        flt = filters.build(ctx.validator.catalogue)
+        flt = filters.build(config, store.conn)
         if op is not None and not flt.is_empty():
             raise UsageError("give an operation id or filters, not both")
         if op is None:
@@ -275,11 +275,10 @@ def _bulk_edit(
     from custsync_cli.output.console import line, message
     from custsync_cli.output.preview import edit_sample, emit, resync_hint
     from custsync_cli.output.render import print_json
-    from custsync_cli.repair import rehearsing
+    from custsync_cli.repair import editable_matches, rehearsing
     from custsync_cli.repair.edit import (
         bulk_edit,
         check_bulk_fields,
-        editable_matches,
         plan_changes,
         require_reason,
     )
@@ -380,26 +379,18 @@ def resync_command(
       custsync resync --error-code invalid_email --dry-run
       custsync resync 14 --force --format json
     """
-    from custsync_cli.errors import ExitCode, UsageError
+    from custsync_cli.errors import ExitCode
     from custsync_cli.output.console import message
+    from custsync_cli.repair import chosen_operations
     from custsync_cli.repair.resync import resync
     from custsync_cli.store.lock import run_lock
 
     config = state.load()
     with state.open_store(config) as store:
         ctx = state.job_context(config, store)
-        flt = filters.build(ctx.validator.catalogue)
-        if ops and not flt.is_empty():
-            raise UsageError("give operation ids or filters, not both")
-        if not ops and flt.is_empty():
-            raise UsageError("give operation ids, or filters such as --status failed")
-        ids = sorted(set(ops or []))
-        if not ids:
-            from custsync_cli.repair.edit import editable_matches
-
-            if not flt.statuses:
-                flt.statuses = ["failed"]
-            ids, left_out = editable_matches(ctx, flt)
+        flt = filters.build(config, store.conn)
+        ids, left_out = chosen_operations(ctx, ops, flt)
+        if not ops:
             if not ids:
                 message("no failed or pending operation matches; nothing to resync")
                 if output_format is OutputFormat.json:

@@ -308,7 +308,7 @@ def jobs_command(
     output_format: Annotated[
         OutputFormat,
         format_option(
-            ROW_FORMATS, help="table (default), json, jsonl or csv. Example: --format csv"
+            ROW_FORMATS, help="table (default), json, jsonl, csv or tsv. Example: --format csv"
         ),
     ] = OutputFormat.table,
     wide: Annotated[

@@ -159,3 +159,66 @@ def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
 
 def app_for(argv: Sequence[str]) -> typer.Typer:
     return make_app(modules_for(argv))
+
+
+def run(argv: Sequence[str]) -> Any:
+    """Parse and run ``argv`` with Typer, global options given after the command included."""
+    command = typer.main.get_command(app_for(argv))
+    return command.main(
+        args=hoist_globals(argv, command), prog_name="custsync", standalone_mode=False
+    )
+
+
+def hoist_globals(argv: Sequence[str], root: Any) -> list[str]:
+    """``argv`` with the global options found after the command name moved in front of it.
+
+    Only tokens in option position move: not the value of the command's own options (``edit
+    --set --db``), not a command's own option of the same name (``audit --actor``), and
+    nothing after ``--``. Commands, subcommands and their options come from the Click
+    ``root`` command.
+    """
+    args = list(argv)
+    start = 0
+    while start < len(args) and not _is_command(root, args[start]):
+        token = args[start]
+        if token in VALUE_OPTIONS:
+            start += 1
+        elif not (token in FLAG_OPTIONS or token.split("=", 1)[0] in VALUE_OPTIONS):
+            return args
+        start += 1
+    if start >= len(args):
+        return args
+    command = root.commands[args[start]]
+    moved: list[str] = []
+    kept = [args[start]]
+    rest = iter(args[start + 1 :])
+    for token in rest:
+        if token == "--":
+            kept += [token, *rest]
+            break
+        name, eq, _ = token.partition("=")
+        own = _own_option(command, name if eq and token.startswith("--") else token)
+        if own is not None:
+            kept.append(token)
+            if not eq and not own.is_flag and own.nargs > 0:
+                kept.append(next(rest, ""))
+        elif token in VALUE_OPTIONS:
+            moved += [token, next(rest, "")]
+        elif name in VALUE_OPTIONS or token in FLAG_OPTIONS:
+            moved.append(token)
+        else:
+            if _is_command(command, token):
+                command = command.commands[token]
+            kept.append(token)
+    return args[:start] + moved + kept
+
+
+def _is_command(group: Any, token: str) -> bool:
+    return token in (getattr(group, "commands", None) or {})
+
+
+def _own_option(command: Any, name: str) -> Any:
+    for param in command.params:
+        if param.param_type_name == "option" and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None

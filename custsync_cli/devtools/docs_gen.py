@@ -114,6 +114,13 @@ def reference() -> str:
     """The whole command reference as Markdown."""
     root = root_command()
     lines = [HEADER, "## Global options", ""]
+    lines += [
+        "`--config`, `--db`, `--actor` and `--no-color` go before or after the command"
+        " (`custsync list --config x.yaml`); the command line wins over the environment."
+        " A command's own option of the same name (`audit --actor`) stays its own, and"
+        " nothing after `--` is read as an option.",
+        "",
+    ]
     lines += ["| option | value | default | help |", "|---|---|---|---|"]
     lines += ["| " + " | ".join(param_row(p)) + " |" for p in visible_params(root)]
     lines += ["", "## Commands by group", ""]

@@ -27,6 +27,7 @@ def print_operations(
     *,
     wide: bool,
     error_limit: int,
+    headers: bool = True,
 ) -> list[str]:
     """Rows as ``list`` shows them; returns the headings a narrow terminal had to leave out."""
     shown = [
@@ -38,13 +39,13 @@ def print_operations(
         for row in rows
     ]
     if wide:
-        print_table(shown, columns, wide=True)
+        print_table(shown, columns, wide=True, headers=headers)
         return []
     if not stdout_is_terminal():
         # Piped: one whole line per operation so that grep and cut work; only errors are cut.
         for row in shown:
             row["last_error"] = shorten(row["last_error"], error_limit)
-        print_table(shown, columns, wide=True)
+        print_table(shown, columns, wide=True, headers=headers)
         return []
     for row in shown:
         row["last_error"] = shorten(row["last_error"], error_limit)
@@ -61,7 +62,7 @@ def print_operations(
             break
         hidden += [heading for k, heading in kept if k == key]
         kept = [c for c in kept if c[0] != key]
-    _terminal_table(shown, kept)
+    _terminal_table(shown, kept, headers)
     return hidden
 
 
@@ -77,13 +78,15 @@ def _natural_width(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, 
 WRAPPING = frozenset({"async_account", "last_error"})
 
 
-def _terminal_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> None:
+def _terminal_table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], headers: bool
+) -> None:
     from rich import box
     from rich.table import Table
 
     from custsync_cli.output.render import style_cell
 
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_header=headers)
     for key, heading in columns:
         whole = max(len(display(row.get(key))) for row in rows) if rows else 0
         table.add_column(

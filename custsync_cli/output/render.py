@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
 from custsync_cli.output.visible import json_safe, visible
@@ -22,6 +22,7 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    tsv = "tsv"
     text = "text"
 
 
@@ -40,25 +41,13 @@ class Formats:
             f"{str(value)!r} is not one of {', '.join(map(repr, map(str, self.choices)))}."
         )
 
-    def check(self, value: str) -> OutputFormat:
-        """``value`` as a format of these, or a usage error for a parser that let it through."""
-        from custsync_cli.errors import UsageError
-
-        try:
-            return self(value)
-        except ValueError as exc:
-            raise UsageError(f"invalid value for '--format': {exc}") from None
-
     def complete(self, incomplete: str) -> list[str]:
         return [choice.value for choice in self.choices if choice.value.startswith(incomplete)]
 
-    def enum(self, name: str) -> type[StrEnum]:
-        """These formats as an enum of their own, for a parser that takes one."""
-        members = {choice.name: choice.value for choice in self.choices}
-        return cast("type[StrEnum]", StrEnum(name, members))  # the functional API's type
 
-
-ROW_FORMATS = Formats(OutputFormat.table, OutputFormat.json, OutputFormat.jsonl, OutputFormat.csv)
+ROW_FORMATS = Formats(
+    OutputFormat.table, OutputFormat.json, OutputFormat.jsonl, OutputFormat.csv, OutputFormat.tsv
+)
 TABLE_OR_JSON = Formats(OutputFormat.table, OutputFormat.json)
 TEXT_OR_JSON = Formats(OutputFormat.text, OutputFormat.json)
 
@@ -99,26 +88,44 @@ def render_rows(
     title: str | None = None,
     wide: bool = False,
     styles: dict[str, str] | None = None,
+    headers: bool = True,
 ) -> None:
-    """Print ``rows``; ``columns`` are (key, heading) pairs for table and CSV."""
+    """Print ``rows``; ``columns`` are (key, heading) pairs for table, CSV and TSV."""
     if fmt is OutputFormat.json:
         print_json(list(rows))
     elif fmt is OutputFormat.jsonl:
         for row in rows:
             sys.stdout.write(dumps(row, indent=None) + "\n")
     elif fmt is OutputFormat.csv:
-        write_csv(rows, [key for key, _ in columns])
+        write_csv(rows, [key for key, _ in columns], headers=headers)
+    elif fmt is OutputFormat.tsv:
+        write_tsv(rows, [key for key, _ in columns], headers=headers)
     else:
-        print_table(rows, columns, title=title, wide=wide, styles=styles)
+        print_table(rows, columns, title=title, wide=wide, styles=styles, headers=headers)
 
 
-def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> None:
+def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, headers: bool = True) -> None:
     """CSV with exact values into a file or pipe; on a terminal, control characters escaped."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(keys)
+    if headers:
+        writer.writerow(keys)
     text = display if stdout_is_terminal() else cell
     for row in rows:
         writer.writerow([text(row.get(key)) for key in keys])
+
+
+TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def write_tsv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, headers: bool = True) -> None:
+    """One line per row, cells split by tabs; backslash, tab, newline and CR written as escapes."""
+    shown = visible if stdout_is_terminal() else str
+    if headers:
+        sys.stdout.write("\t".join(keys) + "\n")
+    for row in rows:
+        cells = (shown(cell(row.get(key)).translate(TSV_ESCAPES)) for key in keys)
+        sys.stdout.write("\t".join(cells))
+        sys.stdout.write("\n")
 
 
 def print_table(
@@ -128,6 +135,7 @@ def print_table(
     title: str | None = None,
     wide: bool = False,
     styles: dict[str, str] | None = None,
+    headers: bool = True,
 ) -> None:
     """A Rich table on a terminal; plain aligned columns without borders when piped."""
     from rich import box
@@ -140,6 +148,7 @@ def print_table(
         box=box.SIMPLE_HEAD if terminal else box.ASCII2,
         show_edge=terminal,
         header_style="bold" if terminal else "",
+        show_header=headers,
         pad_edge=False,
     )
     lengths = [

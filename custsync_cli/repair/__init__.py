@@ -8,9 +8,11 @@ from contextlib import contextmanager
 
 from custsync_cli.context import JobContext
 from custsync_cli.domain.models import EDITABLE_STATUSES, Operation
-from custsync_cli.errors import CustsyncError, NotFoundError
+from custsync_cli.errors import CustsyncError, NotFoundError, UsageError
 from custsync_cli.store.database import rehearsal
+from custsync_cli.store.filters import OperationFilter
 from custsync_cli.store.operations import load_operations
+from custsync_cli.store.queries import matching_statuses
 
 
 class NotRepairable(CustsyncError):
@@ -32,6 +34,28 @@ def load_editable(conn: sqlite3.Connection, ids: list[int], verb: str) -> list[O
                 f" operations can be {verb}"
             )
     return [found[op_id] for op_id in sorted(found)]
+
+
+def editable_matches(ctx: JobContext, flt: OperationFilter) -> tuple[list[int], int]:
+    """Ids of the editable operations ``flt`` matches (oldest first), and how many final ones."""
+    rows = matching_statuses(ctx.store.conn, flt)
+    editable = [op_id for op_id, status in rows if status in EDITABLE_STATUSES]
+    return editable, len(rows) - len(editable)
+
+
+def chosen_operations(
+    ctx: JobContext, ops: list[int] | None, flt: OperationFilter
+) -> tuple[list[int], int]:
+    """What resync or discard acts on: the ids given, or the failed (by default) matches of
+    ``flt``, with how many matches were final; never both ids and filters, never neither."""
+    if ops and not flt.is_empty():
+        raise UsageError("give operation ids or filters, not both")
+    if not ops and flt.is_empty():
+        raise UsageError("give operation ids, or filters such as --status failed")
+    if ops:
+        return sorted(set(ops)), 0
+    flt.default("status", ["failed"])
+    return editable_matches(ctx, flt)
 
 
 @contextmanager

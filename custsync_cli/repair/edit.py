@@ -9,7 +9,7 @@ from typing import Any
 
 from custsync_cli.context import JobContext
 from custsync_cli.domain.fields import Catalogue
-from custsync_cli.domain.models import EDITABLE_STATUSES, Operation, OperationType
+from custsync_cli.domain.models import Operation, OperationType
 from custsync_cli.errors import ConflictError, UsageError
 from custsync_cli.repair import load_editable
 from custsync_cli.repair.check import Verdict, check_operation
@@ -20,7 +20,6 @@ from custsync_cli.store.operations import (
     operation_kinds,
     save_field_edits,
 )
-from custsync_cli.store.queries import OperationFilter, matching_statuses
 from custsync_cli.timeutil import utc_now
 
 
@@ -182,13 +181,6 @@ def edit_operation(
             op = load_operation(conn, op.id) or op
         verdict = check_operation(conn, ctx.config, ctx.validator, op)
     return EditResult(op.id, op.operation, op.status, version, changes, verdict)
-
-
-def editable_matches(ctx: JobContext, flt: OperationFilter) -> tuple[list[int], int]:
-    """Ids of the editable operations ``flt`` matches (oldest first), and how many final ones."""
-    rows = matching_statuses(ctx.store.conn, flt)
-    editable = [op_id for op_id, status in rows if status in EDITABLE_STATUSES]
-    return editable, len(rows) - len(editable)
 
 
 def check_bulk_fields(ctx: JobContext, ids: list[int], sets: Mapping[str, str]) -> None:

@@ -12,6 +12,20 @@ from typing import Any
 from custsync_cli.errors import UsageError
 
 GENESIS_HASH = "0" * 64
+# Every action the jobs and repairs record, in the order an operation usually meets them.
+ACTIONS = (
+    "pulled",
+    "blocked",
+    "released",
+    "synced",
+    "sync_failed",
+    "warning",
+    "distributed",
+    "edited",
+    "resync_requested",
+    "discarded",
+    "watermark_reset",
+)
 _HEX = frozenset("0123456789abcdef")
 
 

@@ -15,9 +15,10 @@ from custsync_cli.domain.fields import Catalogue
 from custsync_cli.domain.models import EDITABLE_STATUSES
 from custsync_cli.store import hq
 from custsync_cli.store.database import placeholders
+from custsync_cli.store.filters import OperationFilter
 from custsync_cli.store.lookups import StoreLookups
 from custsync_cli.store.operations import load_operation
-from custsync_cli.store.queries import OperationFilter, count_matching, matching_ids
+from custsync_cli.store.queries import count_matching, matching_ids
 
 LIST_KEYS = (
     "id",
@@ -29,12 +30,12 @@ LIST_KEYS = (
     "status",
     "timestamp",
     "last_error",
+    "blocked_by",
 )
 DETAIL_KEYS = (
     "address_id",
     "created_by",
     "attempts",
-    "blocked_by",
     "pulled_at",
     "synced_at",
     "distributed_at",
@@ -96,9 +97,11 @@ class Page:
 
 
 def list_page(
-    conn: sqlite3.Connection, flt: OperationFilter, *, limit: int, offset: int = 0
+    conn: sqlite3.Connection, flt: OperationFilter, *, limit: int | None, offset: int = 0
 ) -> Page:
-    """Matching operations, newest first: ids from the indexes, then one query per table."""
+    """Matching operations, newest first: ids from the indexes, then one query per table.
+
+    ``limit`` None means every match from ``offset`` on."""
     ids = matching_ids(conn, flt, limit=limit, offset=offset)
     total = count_matching(conn, flt) if len(ids) == limit or offset else len(ids)
     errors = errors_by_operation(conn, ids)
@@ -290,6 +293,21 @@ class AuditFilter:
     actions: list[str] = field(default_factory=list)
     since: str | None = None
     until: str | None = None
+
+    def check(self, conn: sqlite3.Connection) -> None:
+        """Refuse an action that is neither recorded by custsync nor present in the log."""
+        from custsync_cli.store.audit import ACTIONS
+        from custsync_cli.store.filters import unknown_value
+
+        for action in self.actions:
+            if action in ACTIONS:
+                continue
+            if conn.execute(
+                "SELECT 1 FROM audit_log WHERE action = ? LIMIT 1", (action,)
+            ).fetchone():
+                continue
+            stored = [str(row[0]) for row in conn.execute("SELECT DISTINCT action FROM audit_log")]
+            raise unknown_value("--action", "action", action, [*ACTIONS, *stored])
 
     def clause(self) -> tuple[str, list[Any]]:
         parts: list[str] = []

@@ -26,6 +26,7 @@ LIST_KEYS = [
     "status",
     "timestamp",
     "last_error",
+    "blocked_by",
     "errors",
 ]
 FIELD_KEYS = ["name", "old", "new", "channel_value", "edited", "changed", "failing", "dropped"]

@@ -12,13 +12,14 @@ import pytest
 from custsync_cli.domain.fields import Catalogue
 from custsync_cli.errors import UsageError
 from custsync_cli.store.database import Store, open_store
-from custsync_cli.store.queries import (
+from custsync_cli.store.filters import (
     FieldMatch,
     OperationFilter,
-    count_matching,
-    matching_ids,
+    Vocabulary,
+    build,
     where_clause,
 )
+from custsync_cli.store.queries import count_matching, matching_ids
 from custsync_cli.store.views import list_page
 from tests.cli.conftest import Shop, build_shop
 
@@ -26,21 +27,23 @@ CATALOGUE = Catalogue(("loyalty_tier", "birth_year"))
 
 # One case per list filter; each must be answered without a full scan of operations.
 FILTERS: dict[str, OperationFilter] = {
-    "status": OperationFilter(statuses=["failed"]),
-    "two statuses": OperationFilter(statuses=["failed", "blocked"]),
-    "channel": OperationFilter(channels=["web-se"]),
-    "two channels": OperationFilter(channels=["web-se", "store-042"]),
-    "operation": OperationFilter(operations=["create_address"]),
-    "since": OperationFilter(since="2026-11-20T09:03:00Z"),
-    "until": OperationFilter(until="2026-11-20T09:03:00Z"),
-    "since and until": OperationFilter(since="2026-11-20T09:02:00Z", until="2026-11-20T09:04:00Z"),
-    "customer account": OperationFilter(customer_account="C000001"),
-    "async account": OperationFilter(async_account="bob-1"),
-    "error code": OperationFilter(error_code="invalid_email"),
+    "status": OperationFilter(status=["failed"]),
+    "two statuses": OperationFilter(status=["failed", "blocked"]),
+    "channel": OperationFilter(channel=["web-se"]),
+    "two channels": OperationFilter(channel=["web-se", "store-042"]),
+    "operation": OperationFilter(operation=["create_address"]),
+    "since": OperationFilter(since=["2026-11-20T09:03:00Z"]),
+    "until": OperationFilter(until=["2026-11-20T09:03:00Z"]),
+    "since and until": OperationFilter(
+        since=["2026-11-20T09:02:00Z"], until=["2026-11-20T09:04:00Z"]
+    ),
+    "customer account": OperationFilter(customer_account=["C000001"]),
+    "async account": OperationFilter(async_account=["bob-1"]),
+    "error code": OperationFilter(error_code=["invalid_email"]),
     "where exact": OperationFilter(where=[FieldMatch("email", "bob@")]),
     "where contains": OperationFilter(where=[FieldMatch("city", "borg", contains=True)]),
     "where attribute": OperationFilter(where=[FieldMatch("loyalty_tier", "gold")]),
-    "status and channel": OperationFilter(statuses=["synced"], channels=["store-042"]),
+    "status and channel": OperationFilter(status=["synced"], channel=["store-042"]),
     "no filter": OperationFilter(),
 }
 FULL_SCAN = re.compile(r"^SCAN (o|operations)\b(?!.*\bUSING\b)")
@@ -118,12 +121,12 @@ def test_error_code_and_where_use_their_indexes(store: Store) -> None:
 def test_values_are_bound_never_pasted() -> None:
     hostile = "x'; DROP TABLE operations; --"
     flt = OperationFilter(
-        statuses=["failed"],
-        channels=[hostile],
-        customer_account=hostile,
-        async_account=hostile,
-        error_text=hostile,
-        error_code=hostile,
+        status=["failed"],
+        channel=[hostile],
+        customer_account=[hostile],
+        async_account=[hostile],
+        error=[hostile],
+        error_code=[hostile],
         where=[FieldMatch("email", hostile), FieldMatch("city", hostile, contains=True)],
     )
     clause, params = where_clause(flt)
@@ -134,9 +137,9 @@ def test_values_are_bound_never_pasted() -> None:
 
 def test_matching_and_counting_follow_newest_first(store: Store, shop: Shop) -> None:
     conn = store.conn
-    failed = OperationFilter(statuses=["failed"])
+    failed = OperationFilter(status=["failed"])
     expected = [shop.ids["ghost_update"], shop.ids["carl_address"]]
-    assert matching_ids(conn, OperationFilter(channels=["store-042"], statuses=["failed"])) == (
+    assert matching_ids(conn, OperationFilter(channel=["store-042"], status=["failed"])) == (
         expected
     )
     assert count_matching(conn, failed) == 3
@@ -148,7 +151,7 @@ def test_contains_treats_percent_and_underscore_literally(store: Store) -> None:
     conn = store.conn
     assert matching_ids(conn, OperationFilter(where=[FieldMatch("email", "%", True)])) == []
     assert matching_ids(conn, OperationFilter(where=[FieldMatch("email", "_", True)])) == []
-    assert matching_ids(conn, OperationFilter(error_text="%")) == []
+    assert matching_ids(conn, OperationFilter(error=["%"])) == []
     assert len(matching_ids(conn, OperationFilter(where=[FieldMatch("email", "@", True)]))) == 5
 
 
@@ -176,13 +179,14 @@ def test_malformed_where_is_a_usage_error(text: str) -> None:
 
 
 def test_unknown_status_and_operation_are_usage_errors() -> None:
+    vocabulary = Vocabulary(CATALOGUE)
     with pytest.raises(UsageError, match="unknown status 'done'"):
-        where_clause(OperationFilter(statuses=["done"]))
+        build({"status": ["done"]}, vocabulary)
     with pytest.raises(UsageError, match="unknown operation 'delete_customer'"):
-        where_clause(OperationFilter(operations=["delete_customer"]))
+        build({"operation": ["delete_customer"]}, vocabulary)
 
 
 def test_empty_filter_matches_everything() -> None:
     assert OperationFilter().is_empty()
     assert where_clause(OperationFilter()) == ("1", [])
-    assert not OperationFilter(error_code="x").is_empty()
+    assert not OperationFilter(error_code=["x"]).is_empty()

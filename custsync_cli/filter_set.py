@@ -1,0 +1,216 @@
+"""The list filters of DESIGN §4, declared once: options, checks and SQL all derive from FILTERS.
+
+``cli.filters`` turns each declaration into a Typer option, ``cli.fast`` into its parser's
+spec, and ``store.filters`` checks the typed values and joins each filter's SQL condition.
+A new filter is one more entry in ``FILTERS``. Pure data: importing it (as ``--help`` does)
+loads neither the store nor the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from custsync_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from custsync_cli.domain.fields import Catalogue
+
+Condition = tuple[str, list[Any]]
+PANEL = "Filters"
+
+
+class Known(StrEnum):
+    """A closed set a filter's values must come from: checked on input, offered on completion."""
+
+    status = "status"
+    operation = "operation"
+    channel = "channel"
+    error_code = "error code"
+
+
+@dataclass(frozen=True)
+class FieldMatch:
+    """``--where FIELD=VALUE`` (exact) or ``FIELD~TEXT`` (contains) on a field's new value."""
+
+    name: str
+    value: str
+    contains: bool = False
+
+    @classmethod
+    def parse(cls, text: str, catalogue: Catalogue) -> FieldMatch:
+        equals, tilde = text.find("="), text.find("~")
+        cut = min(i for i in (equals, tilde, len(text)) if i >= 0)
+        if cut in (0, len(text)):
+            raise UsageError(f"--where '{text}' must look like FIELD=VALUE or FIELD~TEXT")
+        name, value = text[:cut].strip(), text[cut + 1 :]
+        if not catalogue.is_known(name):
+            valid = ", ".join(catalogue.all_fields)
+            raise UsageError(f"--where: unknown field '{name}' (valid fields: {valid})")
+        return cls(name, value, contains=text[cut] == "~")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def any_of(column: str) -> Callable[[Sequence[Any]], list[Condition]]:
+    """One condition: the column is any of the values."""
+
+    def sql(values: Sequence[Any]) -> list[Condition]:
+        return [(f"{column} IN ({', '.join('?' * len(values))})", list(values))]
+
+    return sql
+
+
+def each(
+    condition: str, bind: Callable[[Any], list[Any]] = lambda v: [v]
+) -> Callable[[Sequence[Any]], list[Condition]]:
+    """One condition per value, all of which must hold."""
+
+    def sql(values: Sequence[Any]) -> list[Condition]:
+        return [(condition, bind(value)) for value in values]
+
+    return sql
+
+
+def _field_matches(values: Sequence[Any]) -> list[Condition]:
+    conditions: list[Condition] = []
+    for match in values:
+        if match.contains:
+            conditions.append(
+                (
+                    "o.id IN (SELECT operation_id FROM operation_fields WHERE name = ?"
+                    " AND dropped = 0 AND new_value LIKE ? ESCAPE '\\')",
+                    [match.name, _like(match.value)],
+                )
+            )
+        else:
+            conditions.append(
+                (
+                    "o.id IN (SELECT operation_id FROM operation_fields WHERE name = ?"
+                    " AND new_value = ? AND dropped = 0)",
+                    [match.name, match.value],
+                )
+            )
+    return conditions
+
+
+def _text(text: str, catalogue: Catalogue) -> Any:
+    return text
+
+
+def _moment(text: str, catalogue: Catalogue) -> Any:
+    from custsync_cli.timeutil import parse_moment
+
+    return parse_moment(text)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter: its option as typed, how its text is read and checked, and its SQL."""
+
+    name: str
+    option: str
+    metavar: str
+    help: str
+    sql: Callable[[Sequence[Any]], list[Condition]]
+    repeatable: bool = False
+    known: Known | None = None
+    read: Callable[[str, Catalogue], Any] = _text
+    completes_fields: bool = False
+
+
+FILTERS: tuple[Filter, ...] = (
+    Filter(
+        "status",
+        "--status",
+        "STATUS",
+        "pending, blocked, failed, synced or discarded (repeatable).",
+        any_of("o.status"),
+        repeatable=True,
+        known=Known.status,
+    ),
+    Filter(
+        "channel",
+        "--channel",
+        "NAME",
+        "Channel name (repeatable).",
+        any_of("o.channel"),
+        repeatable=True,
+        known=Known.channel,
+    ),
+    Filter(
+        "operation",
+        "--operation",
+        "TYPE",
+        "Operation type, e.g. create_customer (repeatable).",
+        any_of("o.operation"),
+        repeatable=True,
+        known=Known.operation,
+    ),
+    Filter(
+        "since",
+        "--since",
+        "TIME",
+        "From this time: 2026-11-20, 2026-11-20T14:00, 2h, 3d.",
+        each("o.timestamp >= ?"),
+        read=_moment,
+    ),
+    Filter(
+        "until",
+        "--until",
+        "TIME",
+        "Up to this time (same forms as --since).",
+        each("o.timestamp <= ?"),
+        read=_moment,
+    ),
+    Filter(
+        "customer_account",
+        "--customer-account",
+        "ACCOUNT",
+        "HQ customer account, e.g. C000123.",
+        each("o.customer_account = ?"),
+    ),
+    Filter(
+        "async_account",
+        "--async-account",
+        "GUID",
+        "The channel's async customer GUID.",
+        each("o.async_account = ?"),
+    ),
+    Filter(
+        "error",
+        "--error",
+        "TEXT",
+        "Text in the error message or code.",
+        each(
+            "o.id IN (SELECT operation_id FROM operation_errors"
+            " WHERE message LIKE ? ESCAPE '\\' OR code LIKE ? ESCAPE '\\')",
+            lambda text: [_like(text)] * 2,
+        ),
+    ),
+    Filter(
+        "error_code",
+        "--error-code",
+        "CODE",
+        "Stable error code, e.g. invalid_email.",
+        each("o.id IN (SELECT operation_id FROM operation_errors WHERE code = ?)"),
+        known=Known.error_code,
+    ),
+    Filter(
+        "where",
+        "--where",
+        "FIELD=VALUE",
+        "FIELD=VALUE, or FIELD~TEXT for contains, on any customer or"
+        " address field or attribute (repeatable).",
+        _field_matches,
+        repeatable=True,
+        read=FieldMatch.parse,
+        completes_fields=True,
+    ),
+)
+BY_NAME: dict[str, Filter] = {f.name: f for f in FILTERS}

@@ -1,0 +1,126 @@
+"""Filter values checked into an ``OperationFilter``, and its SQL; the filters are declared
+in ``custsync_cli.filter_set``."""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from custsync_cli.domain.fields import Catalogue
+from custsync_cli.errors import UsageError
+from custsync_cli.filter_set import BY_NAME, FILTERS, Condition, FieldMatch, Known
+
+__all__ = ["FieldMatch", "OperationFilter", "Vocabulary", "build", "unknown_value", "where_clause"]
+
+
+class OperationFilter:
+    """Checked values of the filters, by filter name; none given means every operation.
+
+    Filters combine with AND; the values of one repeatable filter with OR (``--where``: AND).
+    """
+
+    def __init__(self, **values: Sequence[Any]) -> None:
+        unknown = set(values) - set(BY_NAME)
+        if unknown:
+            raise TypeError(f"no filter named {', '.join(sorted(unknown))}")
+        self.values: dict[str, list[Any]] = {k: list(v) for k, v in values.items() if v}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OperationFilter) and other.values == self.values
+
+    def __repr__(self) -> str:
+        return f"OperationFilter({self.values!r})"
+
+    def get(self, name: str) -> list[Any]:
+        return self.values.get(name, [])
+
+    def is_empty(self) -> bool:
+        return not self.values
+
+    def default(self, name: str, values: Sequence[Any]) -> None:
+        """Restrict ``name`` to ``values`` unless the filter was given."""
+        if not self.get(name):
+            self.values[name] = list(values)
+
+
+def unknown_value(option: str, noun: str, value: str, valid: Iterable[str]) -> UsageError:
+    """The usage error for a value outside its closed set: the closest match, or all of them."""
+    choices = sorted(set(valid))
+    close = difflib.get_close_matches(value, choices, n=1)
+    if close:
+        return UsageError(f"{option}: unknown {noun} '{value}'; did you mean {close[0]}?")
+    listed = ", ".join(choices) if choices else "none yet"
+    return UsageError(f"{option}: unknown {noun} '{value}' (valid: {listed})")
+
+
+@dataclass
+class Vocabulary:
+    """What filter values may be: the closed sets, the configured channels, the store's."""
+
+    catalogue: Catalogue
+    channels: Sequence[str] = ()
+    conn: sqlite3.Connection | None = None
+
+    def accepts(self, known: Known, value: str) -> bool:
+        if known is Known.channel:
+            if value in self.channels:
+                return True
+            return self.conn is not None and self._stored_channel(value)
+        return value in self.valid(known)
+
+    def valid(self, known: Known) -> list[str]:
+        from custsync_cli.domain.codes import CODES
+        from custsync_cli.domain.models import OperationType, Status
+
+        if known is Known.status:
+            return [s.value for s in Status]
+        if known is Known.operation:
+            return [o.value for o in OperationType]
+        if known is Known.error_code:
+            return list(CODES)
+        stored: list[str] = []
+        if self.conn is not None:
+            rows = self.conn.execute("SELECT DISTINCT channel FROM operations")
+            stored = [str(row[0]) for row in rows]
+        return [*self.channels, *stored]
+
+    def _stored_channel(self, name: str) -> bool:
+        assert self.conn is not None
+        found = self.conn.execute(
+            "SELECT 1 FROM operations WHERE channel = ? LIMIT 1", (name,)
+        ).fetchone()
+        return found is not None
+
+
+def build(
+    typed: Mapping[str, str | Sequence[str] | None], vocabulary: Vocabulary
+) -> OperationFilter:
+    """Read and check the filter options as typed (by filter name) into an ``OperationFilter``."""
+    values: dict[str, list[Any]] = {}
+    for flt in FILTERS:
+        given = typed.get(flt.name)
+        texts = [given] if isinstance(given, str) else list(given or [])
+        if not flt.repeatable:
+            texts = [text for text in texts if text]  # an empty value restricts nothing
+        for text in texts:
+            if flt.known is not None and not vocabulary.accepts(flt.known, text):
+                raise unknown_value(flt.option, flt.known.value, text, vocabulary.valid(flt.known))
+        if texts:
+            values[flt.name] = [flt.read(text, vocabulary.catalogue) for text in texts]
+    return OperationFilter(**values)
+
+
+def where_clause(flt: OperationFilter) -> Condition:
+    """SQL condition on ``operations AS o`` and its parameters; values are always bound."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for declared in FILTERS:
+        values = flt.get(declared.name)
+        if values:
+            for condition, bound in declared.sql(values):
+                parts.append(condition)
+                params.extend(bound)
+    return (" AND ".join(parts) or "1"), params
