@@ -105,7 +105,7 @@ def _list_spec() -> Spec:
             **{option: (name, text) for option, name in filters.items()},
         },
         repeatable=frozenset({"--status", "--channel", "--operation", "--where"}),
-        flags={"--wide": "wide"},
+        flags={"--wide": "wide", "--no-pager": "no_pager"},
         filters=frozenset(filters.values()),
     )
 

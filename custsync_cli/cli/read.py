@@ -59,27 +59,28 @@ def list_operations(
     offset: int = 0,
     output_format: OutputFormat = OutputFormat.table,
     wide: bool = False,
+    no_pager: bool = False,
     filters: FilterOptions | None = None,
 ) -> None:
     """``custsync list``; the defaults are the command's (a test keeps them equal)."""
     from custsync_cli.output.console import message
+    from custsync_cli.output.pager import paged
     from custsync_cli.store.views import LIST_KEYS, list_page
 
     config = state.load()
     flt = (filters or FilterOptions()).build(catalogue_of(config))
     with state.open_store(config, read_only=True) as store:
         page = list_page(store.conn, flt, limit=limit, offset=offset)
-    if output_format is OutputFormat.table:
-        from custsync_cli.output.listing import print_operations
+    with paged(enabled=not no_pager):
+        if output_format is OutputFormat.table:
+            from custsync_cli.output.listing import print_operations
 
-        hidden = print_operations(page.operations, LIST_COLUMNS, wide=wide, error_limit=SHORT_ERROR)
-        if hidden:
-            message(f"too narrow for {', '.join(hidden)}: widen the terminal or use --wide")
-    else:
-        from custsync_cli.output.render import render_rows
+            print_operations(page.operations, LIST_COLUMNS, wide=wide, error_limit=SHORT_ERROR)
+        else:
+            from custsync_cli.output.render import render_rows
 
-        columns = [(key, key) for key in (*LIST_KEYS, "errors")]
-        render_rows(page.operations, columns, output_format)
+            columns = [(key, key) for key in (*LIST_KEYS, "errors")]
+            render_rows(page.operations, columns, output_format)
     note = more_note(len(page.operations), page.total, offset, "operations")
     if note:
         message(note)
