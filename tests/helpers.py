@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field
@@ -190,8 +191,13 @@ class TerminalResult:
     stderr: str
 
     @property
-    def lines(self) -> list[str]:
-        return self.screen.splitlines()
+    def plain(self) -> str:
+        """The screen without styling escapes (NO_COLOR still allows bold and underline)."""
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.screen)
+
+    @property
+    def plain_lines(self) -> list[str]:
+        return self.plain.splitlines()
 
 
 def run_in_terminal(
