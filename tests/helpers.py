@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from dataclasses import dataclass, field
@@ -179,3 +180,78 @@ class Result:
 
     def json(self) -> Any:
         return json.loads(self.stdout)
+
+
+@dataclass
+class TerminalResult:
+    """What a command wrote to its terminal (stdout, with ``\\r\\n`` made ``\\n``) and to stderr."""
+
+    exit_code: int
+    screen: str
+    stderr: str
+
+    @property
+    def plain(self) -> str:
+        """The screen without styling escapes (NO_COLOR still allows bold and underline)."""
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.screen)
+
+    @property
+    def plain_lines(self) -> list[str]:
+        return self.plain.splitlines()
+
+
+def run_in_terminal(
+    args: list[str],
+    *,
+    columns: int,
+    rows: int = 50,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float = 120,
+) -> TerminalResult:
+    """Run the installed ``custsync`` with stdin and stdout on a real pseudo-terminal of that size.
+
+    stderr goes to a file, so messages can be told from data. ``COLUMNS`` and ``LINES`` are
+    removed, so the command sees the terminal's own size, as it would in a shell.
+    """
+    import fcntl
+    import struct
+    import tempfile
+    import termios
+
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    chunks: list[bytes] = []
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(
+                [custsync_executable(), *args],
+                cwd=cwd,
+                env=env,
+                stdin=slave,
+                stdout=slave,
+                stderr=err,
+                start_new_session=True,
+            )
+        finally:
+            os.close(slave)
+        try:
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: every copy of the terminal's other end is closed
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            exit_code = proc.wait(timeout=timeout)
+        finally:
+            os.close(master)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return TerminalResult(exit_code, screen, stderr)

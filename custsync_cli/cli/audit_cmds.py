@@ -10,6 +10,7 @@ from custsync_cli.cli import read, state
 from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
 from custsync_cli.cli.formats import format_option
+from custsync_cli.cli.options import NoPager
 from custsync_cli.cli.read import LIST_FORMATS, SHOW_FORMATS, catalogue_of
 from custsync_cli.config import MAX_INTEGER
 from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat, table_time
@@ -25,6 +26,8 @@ AUDIT_COLUMNS = (
     ("channel", "channel"),
     ("summary", "details"),
 )
+# On a narrow terminal these columns give way first, so that the details stay readable.
+AUDIT_DROP_ORDER = ("channel", "customer_account", "actor", "at")
 
 
 def register(app: typer.Typer) -> None:
@@ -71,6 +74,7 @@ def list_operations(
     no_headers: Annotated[
         bool, typer.Option("--no-headers", help="No heading line in table, csv or tsv.")
     ] = False,
+    no_pager: NoPager = False,
     *,
     filters: FilterOptions,
 ) -> None:
@@ -85,6 +89,7 @@ def list_operations(
         wide=wide,
         every=every,
         no_headers=no_headers,
+        no_pager=no_pager,
         filters=filters,
     )
 
@@ -170,6 +175,10 @@ def audit_events(
     output_format: Annotated[
         OutputFormat, format_option(ROW_FORMATS, help="table (default), json, jsonl, csv or tsv.")
     ] = OutputFormat.table,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Every column whole, however narrow the terminal.")
+    ] = False,
+    no_pager: NoPager = False,
 ) -> None:
     """The audit trail: every event, newest first; 'custsync audit verify' checks its hash chain.
 
@@ -179,6 +188,7 @@ def audit_events(
         return
     from custsync_cli.domain.describe import describe_event
     from custsync_cli.output.console import message, stdout_is_terminal
+    from custsync_cli.output.pager import paged
     from custsync_cli.output.render import render_rows
     from custsync_cli.store.views import AuditFilter, audit_page
     from custsync_cli.timeutil import parse_moment
@@ -194,20 +204,27 @@ def audit_events(
     with state.open_store(config, read_only=True) as store:
         flt.check(store.conn)
         events, total = audit_page(store.conn, flt, limit=limit, offset=offset)
-    if output_format is OutputFormat.table:
-        rows = [
-            {
-                **event,
-                "at": table_time(event["at"]),
-                "summary": describe_event(event["action"], event["details"]),
-            }
-            for event in events
-        ]
-        render_rows(rows, AUDIT_COLUMNS, output_format, wide=not stdout_is_terminal())
-    else:
-        keys = ("id", "at", "actor", "action", "operation_id", "customer_account", "channel")
-        columns = [(key, key) for key in (*keys, "details", "hash")]
-        render_rows(events, columns, output_format)
+    with paged(enabled=not no_pager):
+        if output_format is OutputFormat.table:
+            rows = [
+                {
+                    **event,
+                    "at": table_time(event["at"]),
+                    "summary": describe_event(event["action"], event["details"]),
+                }
+                for event in events
+            ]
+            render_rows(
+                rows,
+                AUDIT_COLUMNS,
+                output_format,
+                wide=wide or not stdout_is_terminal(),
+                drop_order=AUDIT_DROP_ORDER,
+            )
+        else:
+            keys = ("id", "at", "actor", "action", "operation_id", "customer_account", "channel")
+            columns = [(key, key) for key in (*keys, "details", "hash")]
+            render_rows(events, columns, output_format)
     note = read.more_note(len(events), total, offset, "audit events")
     if note:
         message(note)

@@ -97,7 +97,12 @@ def _list_spec() -> Spec:
             **{option: (name, text) for option, name in filters.items()},
         },
         repeatable=frozenset(declared.option for declared in FILTERS if declared.repeatable),
-        flags={"--wide": "wide", "--all": "every", "--no-headers": "no_headers"},
+        flags={
+            "--wide": "wide",
+            "--all": "every",
+            "--no-headers": "no_headers",
+            "--no-pager": "no_pager",
+        },
         filters=frozenset(filters.values()),
     )
 

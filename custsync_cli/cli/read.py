@@ -64,6 +64,7 @@ def list_operations(
     wide: bool = False,
     every: bool = False,
     no_headers: bool = False,
+    no_pager: bool = False,
     filters: FilterOptions | None = None,
 ) -> None:
     """``custsync list``; the defaults are the command's (a test keeps them equal).
@@ -71,6 +72,7 @@ def list_operations(
     ``every`` (``--all``) or a ``limit`` of 0 lists every match.
     """
     from custsync_cli.output.console import message
+    from custsync_cli.output.pager import paged
     from custsync_cli.store.views import LIST_KEYS, list_page
 
     config = state.load()
@@ -79,26 +81,25 @@ def list_operations(
         page = list_page(
             store.conn, flt, limit=None if every or not limit else limit, offset=offset
         )
-    if output_format is OutputFormat.table:
-        from custsync_cli.output.listing import print_operations
+    with paged(enabled=not no_pager):
+        if output_format is OutputFormat.table:
+            from custsync_cli.output.listing import print_operations
 
-        hidden = print_operations(
-            page.operations,
-            LIST_COLUMNS,
-            wide=wide,
-            error_limit=SHORT_ERROR,
-            headers=not no_headers,
-        )
-        if hidden:
-            message(f"too narrow for {', '.join(hidden)}: widen the terminal or use --wide")
-    else:
-        from custsync_cli.output.render import render_rows
+            print_operations(
+                page.operations,
+                LIST_COLUMNS,
+                wide=wide,
+                error_limit=SHORT_ERROR,
+                headers=not no_headers,
+            )
+        else:
+            from custsync_cli.output.render import render_rows
 
-        rows = page.operations
-        if output_format in (OutputFormat.csv, OutputFormat.tsv):
-            rows = [{**row, "errors": error_codes(row["errors"])} for row in rows]
-        columns = [(key, key) for key in (*LIST_KEYS, "errors")]
-        render_rows(rows, columns, output_format, headers=not no_headers)
+            rows = page.operations
+            if output_format in (OutputFormat.csv, OutputFormat.tsv):
+                rows = [{**row, "errors": error_codes(row["errors"])} for row in rows]
+            columns = [(key, key) for key in (*LIST_KEYS, "errors")]
+            render_rows(rows, columns, output_format, headers=not no_headers)
     note = more_note(len(page.operations), page.total, offset, "operations")
     if note:
         message(note)

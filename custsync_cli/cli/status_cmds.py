@@ -9,6 +9,7 @@ import typer
 from custsync_cli.cli import state
 from custsync_cli.cli.completion import complete_job
 from custsync_cli.cli.formats import format_option
+from custsync_cli.cli.options import NoPager
 from custsync_cli.config import MAX_INTEGER
 from custsync_cli.domain.runs import UNHEALTHY_OUTCOMES, Job, Outcome
 from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat, table_time
@@ -26,6 +27,8 @@ JOB_COLUMNS = (
     ("outcome", "outcome"),
     ("error", "error"),
 )
+# On a narrow terminal these columns give way first, so that the error stays readable.
+JOB_DROP_ORDER = ("finished_at", "counts", "started_at")
 JOB_KEYS = (
     "id",
     "job",
@@ -218,7 +221,7 @@ def _render_status(summary: StatusSummary) -> None:
             LAST_RUN_COLUMNS,
             OutputFormat.table,
             title="Last run of each job",
-            wide=True,  # three rows: wrap the counts and errors rather than cut them
+            wide=True,  # three rows: show the counts and errors whole rather than cut them
         )
     else:
         typer.echo("No job has run yet (custsync run-jobs).")
@@ -321,6 +324,7 @@ def jobs_command(
             help="Also runs that ended ok with nothing to do (an idle --loop adds three a round).",
         ),
     ] = False,
+    no_pager: NoPager = False,
 ) -> None:
     """Job run history, newest first: start, end, duration, counts, outcome and error.
 
@@ -330,6 +334,7 @@ def jobs_command(
     Example: custsync jobs --job sync --since 1d --format json
     """
     from custsync_cli.output.console import message
+    from custsync_cli.output.pager import paged
     from custsync_cli.output.render import render_rows
     from custsync_cli.store.summary import job_history
     from custsync_cli.timeutil import parse_moment
@@ -344,10 +349,12 @@ def jobs_command(
             limit=limit,
             idle=show_all,
         )
-    if output_format is OutputFormat.table:
-        render_rows([_run_for_table(run) for run in runs], JOB_COLUMNS, output_format, wide=wide)
-    else:
-        render_rows(runs, [(key, key) for key in JOB_KEYS], output_format)
+    with paged(enabled=not no_pager):
+        if output_format is OutputFormat.table:
+            rows = [_run_for_table(run) for run in runs]
+            render_rows(rows, JOB_COLUMNS, output_format, wide=wide, drop_order=JOB_DROP_ORDER)
+        else:
+            render_rows(runs, [(key, key) for key in JOB_KEYS], output_format)
     if not runs:
         idle = f"; {hidden} with nothing to do are left out (--all shows them)" if hidden else ""
         message(f"no job runs match{idle}")

@@ -1,4 +1,4 @@
-"""The ``list`` table: whole lines when piped, wrapped cells (never cut ids) on a terminal."""
+"""The ``list`` table: whole lines when piped, narrow-terminal fitting that never splits an id."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
-from custsync_cli.output.render import display, print_table, table_time
+from custsync_cli.output.render import (
+    column_lengths,
+    display,
+    drop_to_fit,
+    print_table,
+    say_hidden,
+    table_time,
+)
 
 PENDING_SYNC = "Pending sync"
 SHORT_GUID = 9
-MIN_ERROR = 24
 # On a narrow terminal these columns give way first, so the rest stay readable.
 DROP_ORDER = ("async_account", "operation", "channel")
 
@@ -28,8 +34,8 @@ def print_operations(
     wide: bool,
     error_limit: int,
     headers: bool = True,
-) -> list[str]:
-    """Rows as ``list`` shows them; returns the headings a narrow terminal had to leave out."""
+) -> None:
+    """Rows as ``list`` shows them; a note on stderr names the columns left out."""
     shown = [
         {
             **row,
@@ -40,41 +46,29 @@ def print_operations(
     ]
     if wide:
         print_table(shown, columns, wide=True, headers=headers)
-        return []
+        return
     if not stdout_is_terminal():
         # Piped: one whole line per operation so that grep and cut work; only errors are cut.
         for row in shown:
             row["last_error"] = shorten(row["last_error"], error_limit)
         print_table(shown, columns, wide=True, headers=headers)
-        return []
+        return
     for row in shown:
         row["last_error"] = shorten(row["last_error"], error_limit)
     width = stdout_console().width
     kept = list(columns)
-    if _natural_width(shown, kept) > width:
+    if sum(column_lengths(shown, kept)) + 3 * len(kept) > width:
         # Like a short commit hash: enough to tell customers apart; --wide shows it whole.
         for row in shown:
             row["async_account"] = shorten(row["async_account"], SHORT_GUID)
             row["timestamp"] = row["timestamp"][:16]
-    hidden: list[str] = []
-    for key in DROP_ORDER:
-        if _natural_width(shown, [c for c in kept if c[0] != "last_error"]) + MIN_ERROR <= width:
-            break
-        hidden += [heading for k, heading in kept if k == key]
-        kept = [c for c in kept if c[0] != key]
+    kept, hidden = drop_to_fit(shown, kept, width, DROP_ORDER)
     _terminal_table(shown, kept, headers)
-    return hidden
+    say_hidden(hidden)
 
 
-def _natural_width(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> int:
-    widths = [
-        max([len(heading), *(len(display(row.get(key))) for row in rows)])
-        for key, heading in columns
-    ]
-    return sum(widths) + 3 * len(columns)
-
-
-# Columns that may wrap inside their cell on a narrow terminal; the others stay whole.
+# Columns that may wrap at spaces on a narrow terminal, a word too long ending in "…";
+# the others stay whole.
 WRAPPING = frozenset({"async_account", "last_error"})
 
 
@@ -92,7 +86,7 @@ def _terminal_table(
         table.add_column(
             heading,
             no_wrap=key not in WRAPPING,
-            overflow="fold",
+            overflow="ellipsis",
             justify="right" if key == "id" else "left",
             min_width=whole if key in ("id", "status") else None,
         )

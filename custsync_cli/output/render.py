@@ -9,10 +9,13 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
-from custsync_cli.output.console import stdout_console, stdout_is_terminal
+from custsync_cli.output.console import message, print_natural, stdout_console, stdout_is_terminal
 from custsync_cli.output.visible import json_safe, visible
 
 SHORT_COLUMN = 20
+MIN_LONG = 24
+# Piped, a long column is cut at a fixed width, the same whatever COLUMNS says; --wide keeps it.
+PIPED_WIDTH = 160
 
 
 class OutputFormat(StrEnum):
@@ -89,6 +92,7 @@ def render_rows(
     wide: bool = False,
     styles: dict[str, str] | None = None,
     headers: bool = True,
+    drop_order: Sequence[str] = (),
 ) -> None:
     """Print ``rows``; ``columns`` are (key, heading) pairs for table, CSV and TSV."""
     if fmt is OutputFormat.json:
@@ -101,7 +105,15 @@ def render_rows(
     elif fmt is OutputFormat.tsv:
         write_tsv(rows, [key for key, _ in columns], headers=headers)
     else:
-        print_table(rows, columns, title=title, wide=wide, styles=styles, headers=headers)
+        print_table(
+            rows,
+            columns,
+            title=title,
+            wide=wide,
+            styles=styles,
+            headers=headers,
+            drop_order=drop_order,
+        )
 
 
 def write_csv(rows: Iterable[dict[str, Any]], keys: Sequence[str], *, headers: bool = True) -> None:
@@ -136,13 +148,22 @@ def print_table(
     wide: bool = False,
     styles: dict[str, str] | None = None,
     headers: bool = True,
+    drop_order: Sequence[str] = (),
 ) -> None:
-    """A Rich table on a terminal; plain aligned columns without borders when piped."""
+    """A Rich table on a terminal; plain aligned columns without borders when piped.
+
+    ``wide`` shows every value whole, at the table's natural width. Otherwise long columns
+    are shortened to fit a terminal, and if that is not enough the columns in ``drop_order``
+    give way, one after another, with a note on stderr that says which.
+    """
     from rich import box
     from rich.table import Table
 
     console = stdout_console()
     terminal = stdout_is_terminal()
+    hidden: list[str] = []
+    if terminal and not wide and drop_order:
+        columns, hidden = drop_to_fit(rows, columns, console.width, drop_order)
     table = Table(
         title=title,
         box=box.SIMPLE_HEAD if terminal else box.ASCII2,
@@ -151,30 +172,67 @@ def print_table(
         show_header=headers,
         pad_edge=False,
     )
-    lengths = [
-        max([len(heading), *(len(display(row.get(key))) for row in rows)])
-        for key, heading in columns
-    ]
-    width = console.width if terminal else (10_000 if wide else max(console.width, 160))
+    lengths = column_lengths(rows, columns)
+    width = console.width if terminal else PIPED_WIDTH
     limits = fit_widths(lengths, width) if not wide else [None] * len(columns)
     for (key, heading), longest, limit in zip(columns, lengths, limits, strict=True):
         table.add_column(
             heading,
-            overflow="fold" if wide else "ellipsis",
-            no_wrap=not wide,
+            no_wrap=True,
+            overflow="ellipsis",
             style=(styles or {}).get(key),
-            min_width=longest if longest <= SHORT_COLUMN else None,
+            min_width=longest if longest <= SHORT_COLUMN or wide else None,
             max_width=limit,
         )
     for row in rows:
         table.add_row(*[style_cell(key, row.get(key)) for key, _ in columns])
-    if not terminal:
-        from rich.console import Console
-
-        # Console.print(width=...) can only narrow, so piped output gets its own wide console.
-        Console(width=width, no_color=True, highlight=False, soft_wrap=False).print(table)
+    if wide:
+        print_natural(table)
     else:
         console.print(table)
+    say_hidden(hidden)
+
+
+def column_lengths(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> list[int]:
+    """The width each column needs to show its heading and every value whole."""
+    return [
+        max([len(heading), *(len(display(row.get(key))) for row in rows)])
+        for key, heading in columns
+    ]
+
+
+def drop_to_fit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    width: int,
+    drop_order: Sequence[str],
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The columns that fit ``width`` after dropping from ``drop_order``; the headings dropped.
+
+    A long column counts as ``MIN_LONG``: shortened that far it still says something.
+    """
+    lengths = dict(zip((key for key, _ in columns), column_lengths(rows, columns), strict=True))
+
+    def needed(kept: Sequence[tuple[str, str]]) -> int:
+        return sum(
+            min(lengths[key], MIN_LONG) if lengths[key] > SHORT_COLUMN else lengths[key]
+            for key, _ in kept
+        ) + 3 * len(kept)
+
+    kept = list(columns)
+    hidden: list[str] = []
+    for key in drop_order:
+        if needed(kept) <= width:
+            break
+        hidden += [heading for k, heading in kept if k == key]
+        kept = [c for c in kept if c[0] != key]
+    return kept, hidden
+
+
+def say_hidden(hidden: Sequence[str]) -> None:
+    """The stderr note naming the columns a narrow terminal left out."""
+    if hidden:
+        message(f"too narrow for {', '.join(hidden)}: widen the terminal or use --wide")
 
 
 def fit_widths(lengths: Sequence[int], width: int) -> list[int | None]:

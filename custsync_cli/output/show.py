@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from custsync_cli.domain.describe import describe_event, short_time
 from custsync_cli.output.console import stdout_console, stdout_is_terminal
@@ -10,7 +10,7 @@ from custsync_cli.output.render import STATUS_STYLES, display
 from custsync_cli.output.visible import visible
 
 if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+    from rich.console import RenderableType
     from rich.table import Table
     from rich.text import Text
 
@@ -20,17 +20,13 @@ FAILING = "bold red"
 EDITED = "bold magenta"
 DROPPED = "dim strike"
 CONFLICT = "yellow"
+# Cells wrap at spaces on a narrow terminal; a word too long for its cell (an email, a GUID)
+# ends in "…" rather than being split over two lines.
+WORDS: Final = "ellipsis"
 
 
 def _print(renderable: RenderableType) -> None:
-    from rich.console import Console
-
-    console: Console = stdout_console()
-    if stdout_is_terminal():
-        console.print(renderable)
-    else:
-        width = max(console.width, 120)
-        Console(width=width, no_color=True, highlight=False, soft_wrap=False).print(renderable)
+    stdout_console().print(renderable)
 
 
 def _table(*, title: str | None = None) -> Table:
@@ -130,8 +126,10 @@ def _grid(fields: list[dict[str, Any]]) -> Table:
     from rich.text import Text
 
     table = _table(title="Fields")
-    for heading in ("field", "old (HQ before)", "channel value", "edited value", "marks"):
-        table.add_column(heading, overflow="fold")
+    # Field names stay whole; the value columns give way first on a narrow terminal.
+    table.add_column("field", no_wrap=True)
+    for heading in ("old (HQ before)", "channel value", "edited value", "marks"):
+        table.add_column(heading, overflow=WORDS)
     for row in fields:
         failing, edited, dropped = row.get("failing"), row.get("edited"), row.get("dropped")
         name = Text(visible(row["name"]), style=FAILING if failing else "")
@@ -159,7 +157,7 @@ def _history(events: list[dict[str, Any]], *, title: str = "History") -> Table:
 
     table = _table(title=title)
     for heading in ("event", "at (UTC)", "actor", "action", "details"):
-        table.add_column(heading, overflow="fold")
+        table.add_column(heading, overflow=WORDS)
     for event in events:
         action = str(event["action"])
         style = {"sync_failed": FAILING, "synced": CHANGED, "blocked": "yellow"}.get(action, "")
@@ -232,13 +230,13 @@ def render_customer(view: dict[str, Any]) -> None:
         table = _table(title="Addresses")
         keys = [k for k in addresses[0] if any(a.get(k) not in (None, "") for a in addresses)]
         for key in keys:
-            table.add_column(Text(visible(key)), overflow="fold")
+            table.add_column(Text(visible(key)), overflow=WORDS)
         for address in addresses:
             table.add_row(*[Text(display(address.get(k))) for k in keys])
         parts += [Text(""), table]
     ops = _table(title="Operations, oldest first")
     for heading in ("id", "timestamp", "channel", "operation", "status", "what happened"):
-        ops.add_column(heading, overflow="fold")
+        ops.add_column(heading, overflow=WORDS)
     for op in view["operations"]:
         ops.add_row(
             str(op["id"]),

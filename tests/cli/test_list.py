@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from custsync_cli.output import render
+from custsync_cli.output import console, render
 from tests.cli.conftest import Shop
 from tests.conftest import Invoke
 
@@ -287,11 +288,14 @@ def test_table_shortens_long_errors_unless_wide(shop: Shop, cli: Invoke) -> None
 
 
 @pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """Make the output module believe stdout is a terminal (Rich still writes plain text)."""
     monkeypatch.setattr("custsync_cli.output.listing.stdout_is_terminal", lambda: True)
     monkeypatch.setattr(render, "stdout_is_terminal", lambda: True)
-    return monkeypatch
+    monkeypatch.setattr(console, "stdout_is_terminal", lambda: True)
+    console.stdout_console.cache_clear()
+    yield monkeypatch
+    console.stdout_console.cache_clear()
 
 
 def test_terminal_table_at_a_fixed_width_keeps_ids_and_statuses(
