@@ -122,13 +122,15 @@ def conflict_lines(conflicts: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _grid(fields: list[dict[str, Any]]) -> Table:
+def _grid(fields: list[dict[str, Any]], *, applied: bool) -> Table:
+    """``applied``: the old values are HQ's before the operation; otherwise HQ's values now."""
     from rich.text import Text
 
     table = _table(title="Fields")
     # Field names stay whole; the value columns give way first on a narrow terminal.
     table.add_column("field", no_wrap=True)
-    for heading in ("old (HQ before)", "channel value", "edited value", "marks"):
+    old_heading = "old (HQ before)" if applied else "old (HQ now)"
+    for heading in (old_heading, "channel value", "edited value", "marks"):
         table.add_column(heading, overflow=WORDS)
     for row in fields:
         failing, edited, dropped = row.get("failing"), row.get("edited"), row.get("dropped")
@@ -189,7 +191,9 @@ def render_operation(detail: dict[str, Any]) -> None:
         _heading("What happened"),
         Text(visible(detail["change_description"], keep_newlines=True)),
         Text(""),
-        _grid(fields) if fields else Text("Fields: none (the channel sent no usable fields)"),
+        _grid(fields, applied=detail["status"] == "synced")
+        if fields
+        else Text("Fields: none (the channel sent no usable fields)"),
         *(Text(visible(line), style=CONFLICT) for line in conflict_lines(conflicts)),
         *([Text("")] if conflicts else []),
         _history(detail["history"]),

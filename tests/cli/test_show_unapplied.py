@@ -58,6 +58,7 @@ def test_the_grid_marks_the_conflict_and_says_what_a_resync_keeps(
 ) -> None:
     newer = stale["newer"]
     out = cli("show", str(stale["bad"])).stdout
+    assert "old (HQ now)" in out and "HQ before" not in out
     phone = next(line for line in out.splitlines() if line.startswith("phone "))
     assert NEWER_PHONE in phone
     assert OLD_PHONE not in out
@@ -90,6 +91,8 @@ def test_the_resync_keeps_what_show_announced(stale: dict[str, int], cli: Invoke
 def test_a_synced_or_created_operation_has_no_conflicts(stale: dict[str, int], cli: Invoke) -> None:
     assert show_json(cli, stale["create"])["conflicts"] == []
     assert show_json(cli, stale["newer"])["conflicts"] == []
+    synced = cli("show", str(stale["newer"])).stdout
+    assert "old (HQ before)" in synced and "HQ now" not in synced
 
 
 def test_pulled_history_says_1_field(workspace: Workspace, cli: Invoke) -> None:
