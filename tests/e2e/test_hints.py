@@ -94,7 +94,7 @@ def test_the_forced_resync_the_dry_run_suggests_overwrites(workspace: Workspace)
 
 
 def test_status_hints_all_run(workspace: Workspace) -> None:
-    from custsync_cli.cli.status_cmds import next_steps
+    from custsync_cli.output.status import next_steps
 
     sc.failed_chain(workspace)
     conn = workspace.store()
