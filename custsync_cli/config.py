@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -179,15 +180,23 @@ def _string_list(value: Any, where: str, key: str) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _channels(value: Any, base: Path, where: str) -> tuple[ChannelConfig, ...]:
+def _named_items(
+    value: Any, where: str, section: str, shape: str, allowed: set[str]
+) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Each entry of a list of mappings that have a name: its key for messages, it, its name."""
     if not isinstance(value, list):
-        raise ConfigError(f"{where}: 'channels' must be a list of {{name, database}}")
-    channels: list[ChannelConfig] = []
+        raise ConfigError(f"{where}: '{section}' must be a list{shape}")
     for index, item in enumerate(value):
-        key = f"channels[{index}]"
+        key = f"{section}[{index}]"
         entry = _mapping(item, where, key)
-        _only_keys(entry, {"name", "database"}, where, f"{key}.")
-        name = _string(entry.get("name"), where, f"{key}.name")
+        _only_keys(entry, allowed, where, f"{key}.")
+        yield key, entry, _string(entry.get("name"), where, f"{key}.name")
+
+
+def _channels(value: Any, base: Path, where: str) -> tuple[ChannelConfig, ...]:
+    channels: list[ChannelConfig] = []
+    items = _named_items(value, where, "channels", " of {name, database}", {"name", "database"})
+    for key, entry, name in items:
         if not NAME_PATTERN.match(name):
             raise ConfigError(f"{where}: '{key}.name' must be letters, digits, '-', '_' or '.'")
         if any(c.name == name for c in channels):
@@ -283,15 +292,9 @@ def _attributes(value: Any, where: str) -> tuple[AttributeSpec, ...]:
     # On use: --help reads this module's bounds and needs no field catalogue.
     from custsync_cli.domain.fields import ADDRESS_FIELDS, CUSTOMER_FIELDS
 
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: 'attributes' must be a list")
     attributes: list[AttributeSpec] = []
-    for index, item in enumerate(value):
-        key = f"attributes[{index}]"
-        entry = _mapping(item, where, key)
-        allowed = {"name", "type", "description", "required", "max_length", "min", "max", "choices"}
-        _only_keys(entry, allowed, where, f"{key}.")
-        name = _string(entry.get("name"), where, f"{key}.name")
+    allowed = {"name", "type", "description", "required", "max_length", "min", "max", "choices"}
+    for key, entry, name in _named_items(value, where, "attributes", "", allowed):
         if not re.match(r"^[a-z][a-z0-9_]{0,39}$", name):
             raise ConfigError(f"{where}: '{key}.name' must be lower-case letters, digits or '_'")
         if (

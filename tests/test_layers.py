@@ -148,3 +148,35 @@ def private_uses(path: Path) -> list[str]:
 def test_tests_use_only_public_names() -> None:
     tests = Path(__file__).resolve().parent
     assert [use for path in sorted(tests.rglob("*.py")) for use in private_uses(path)] == []
+
+
+def queries_imported_by_output(package: Path) -> list[str]:
+    """Functions (what runs SQL) that ``output/`` imports from ``store``: it renders models only."""
+    import importlib
+
+    found: list[str] = []
+    for path in sorted((package / "output").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "custsync_cli.store"
+            ):
+                module = importlib.import_module(node.module or "")
+                found.extend(
+                    f"{path.name}:{node.lineno}: {alias.name}"
+                    for alias in node.names
+                    if callable(getattr(module, alias.name))
+                    and not isinstance(getattr(module, alias.name), type)
+                )
+    return found
+
+
+def test_output_takes_only_models_and_constants_from_the_store() -> None:
+    assert queries_imported_by_output(PACKAGE) == []
+
+
+def test_output_importing_a_store_query_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "bad.py").write_text(
+        "from custsync_cli.store.summary import STATUS_ORDER, StatusSummary, status_summary\n"
+    )
+    assert queries_imported_by_output(tmp_path) == ["bad.py:1: status_summary"]

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from custsync_cli.cli import state
+from custsync_cli.cli.options import ReasonOption, WaitOption
 
 PANEL = "Jobs"
 
@@ -23,15 +24,8 @@ def register(app: typer.Typer) -> None:
 
 def reset_watermark_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The channel, as configured.")],
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
-    ] = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", min=0, help="Seconds to wait for another run's lock before exit 75."
-        ),
-    ] = 0.0,
+    reason: ReasonOption = None,
+    wait: WaitOption = 0.0,
 ) -> None:
     """Resume pulling a channel whose replication counters went backwards.
 

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from custsync_cli.cli import state
-from custsync_cli.cli.completion import complete_failed_operation
 from custsync_cli.cli.filters import FilterOptions, with_filters
-from custsync_cli.cli.repair_cmds import FormatOption, YesOption
-from custsync_cli.config import MAX_INTEGER
+from custsync_cli.cli.options import FormatOption, OperationIds, ReasonOption, YesOption
 from custsync_cli.output.render import OutputFormat
-
-if TYPE_CHECKING:
-    from custsync_cli.repair.discard import DiscardResult
 
 DISCARD_SAMPLE = 20
 
 
 @with_filters
 def discard_command(
-    ops: Annotated[
-        list[int] | None,
-        typer.Argument(
-            metavar="OP",
-            max=MAX_INTEGER,
-            help="Operation ids; or use filters.",
-            show_default=False,
-            autocompletion=complete_failed_operation,
-        ),
-    ] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
-    ] = None,
+    ops: OperationIds = None,
+    reason: ReasonOption = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -59,10 +42,11 @@ def discard_command(
       custsync discard 12 --reason "test customer created by mistake"
       custsync discard --error-code unknown_customer --channel web-se --reason "lost creates" --yes
     """
-    from custsync_cli.errors import ExitCode, UsageError
+    from custsync_cli.cli.confirm import confirm_or_stop
     from custsync_cli.output.console import message
     from custsync_cli.output.preview import discard_plan, emit
     from custsync_cli.output.render import print_json
+    from custsync_cli.output.repair import print_discard
     from custsync_cli.repair import chosen_operations
     from custsync_cli.repair.discard import discard, preview_discard, require_discard_reason
 
@@ -84,34 +68,13 @@ def discard_command(
                 emit(discard_plan(planned), to_stderr=False)
             message("dry run: nothing was discarded")
             return
-        if not yes:
-            if not sys.stdin.isatty():
-                raise UsageError(
-                    f"{len(planned)} operation(s) would be discarded; add --yes to discard"
-                    " them without a terminal to confirm on (--dry-run lists them)"
-                )
-            emit(discard_plan(planned, limit=DISCARD_SAMPLE), to_stderr=True)
-            if not typer.confirm(
-                f"Discard these {len(planned)} operation(s)? This cannot be undone",
-                default=False,
-                err=True,
-            ):
-                message("nothing discarded")
-                raise typer.Exit(ExitCode.ERROR)
+        confirm_or_stop(
+            f"Discard these {len(planned)} operation(s)? This cannot be undone",
+            refusal=f"{len(planned)} operation(s) would be discarded; add --yes to discard"
+            " them without a terminal to confirm on (--dry-run lists them)",
+            declined="nothing discarded",
+            yes=yes,
+            before=lambda: emit(discard_plan(planned, limit=DISCARD_SAMPLE), to_stderr=True),
+        )
         results = discard(ctx, ids, reason, previewed=planned)
-    _print_discard(results, output_format)
-
-
-def _print_discard(results: list[DiscardResult], fmt: OutputFormat) -> None:
-    from custsync_cli.output.console import line
-    from custsync_cli.output.render import print_json
-
-    if fmt is OutputFormat.json:
-        print_json([r.as_dict() for r in results])
-        return
-    for result in results:
-        line(f"discarded operation {result.id} ({result.operation}, was {result.previous_status})")
-        for dependant in result.failed_dependants:
-            line(
-                f"  operation {dependant} failed: it waited for {result.id} (dependency_discarded)"
-            )
+    print_discard(results, output_format)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,32 +13,22 @@ from custsync_cli.cli.completion import (
     complete_field_name,
 )
 from custsync_cli.cli.filters import FilterOptions, with_filters
-from custsync_cli.cli.formats import format_option
+from custsync_cli.cli.options import (
+    FormatOption,
+    OperationIds,
+    ReasonOption,
+    WaitOption,
+    YesOption,
+)
 from custsync_cli.config import MAX_INTEGER
-from custsync_cli.output.render import TABLE_OR_JSON, OutputFormat
+from custsync_cli.output.render import OutputFormat
 
 if TYPE_CHECKING:
     from custsync_cli.context import JobContext
-    from custsync_cli.repair.edit import EditResult
-    from custsync_cli.repair.resync import ResyncReport
     from custsync_cli.store.filters import OperationFilter
 
 PANEL = "Repair"
 SAMPLE_SIZE = 5
-
-
-FormatOption = Annotated[
-    OutputFormat,
-    format_option(TABLE_OR_JSON, help="table for people, json for scripts."),
-]
-YesOption = Annotated[
-    bool,
-    typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal)."),
-]
-WaitOption = Annotated[
-    float,
-    typer.Option("--wait", min=0, help="Seconds to wait for another run's lock before exit 75."),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -79,9 +68,7 @@ def edit_command(
             autocompletion=complete_field_name,
         ),
     ] = None,
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why: recorded in the audit log (required).")
-    ] = None,
+    reason: ReasonOption = None,
     expect_version: Annotated[
         int | None,
         typer.Option(
@@ -150,6 +137,7 @@ def edit_command(
                 raise UsageError("--dry-run needs --set FIELD=VALUE or --unset FIELD")
             _edit_in_editor(ctx, op, reason, output_format)
             return
+        from custsync_cli.output.repair import print_edit
         from custsync_cli.repair import rehearsing
         from custsync_cli.repair.edit import edit_operation
 
@@ -161,12 +149,13 @@ def edit_command(
             result.dry_run = True
         else:
             result = edit_operation(ctx, op, sets, unsets, reason, expect_version=expect_version)
-        _print_edit(result, output_format)
+        print_edit(result, output_format)
 
 
 def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: OutputFormat) -> None:
     from custsync_cli.errors import ConflictError
     from custsync_cli.output.console import message
+    from custsync_cli.output.repair import print_edit
     from custsync_cli.repair import load_editable
     from custsync_cli.repair.edit import edit_operation
     from custsync_cli.repair.editor import (
@@ -203,52 +192,7 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Output
         outcome.path.unlink(missing_ok=True)
         raise
     outcome.path.unlink(missing_ok=True)
-    _print_edit(result, fmt)
-
-
-def _print_edit(result: EditResult, fmt: OutputFormat) -> None:
-    from custsync_cli.output.console import line, message
-    from custsync_cli.output.preview import resync_hint
-    from custsync_cli.output.render import print_json
-
-    if fmt is OutputFormat.json:
-        print_json(result.as_dict())
-        return
-    if not result.changes:
-        message(f"nothing changed: operation {result.operation_id} already has those values")
-    else:
-        did = "would edit" if result.dry_run else "edited"
-        line(
-            f"{did} operation {result.operation_id} ({result.operation}, {result.status}),"
-            f" {'to' if result.dry_run else 'now'} version {result.version}:"
-        )
-        for change in result.changes:
-            after = "unset" if change.unset else _quote(change.new)
-            line(f"  {change.field}: {_quote(change.old)} -> {after}")
-    line(f"operation {result.operation_id} {result.verdict.sentence()}")
-    for warning in result.verdict.warnings:
-        line(f"  warning: {warning.message}")
-    waits_for = result.verdict.waits_for
-    if result.dry_run:
-        message("dry run: nothing was saved")
-    elif result.verdict.passes and result.status == "failed":
-        line(f"next: {resync_hint([result.operation_id])}")
-    elif result.verdict.passes and result.status == "blocked" and waits_for:
-        line(f"next: it syncs once operation {waits_for} has; see custsync show {waits_for}")
-
-
-def _quote(value: str | None) -> str:
-    return "(none)" if value is None else repr(value)
-
-
-def _confirm(question: str, refusal: str, yes: bool) -> bool:
-    from custsync_cli.errors import UsageError
-
-    if yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError(refusal)
-    return typer.confirm(question, default=False, err=True)
+    print_edit(result, fmt)
 
 
 def _preview(ctx: JobContext, ids: list[int], left_out: int) -> None:
@@ -271,10 +215,12 @@ def _bulk_edit(
     dry_run: bool,
     fmt: OutputFormat,
 ) -> None:
-    from custsync_cli.errors import ConflictError, ExitCode
-    from custsync_cli.output.console import line, message
-    from custsync_cli.output.preview import edit_sample, emit, resync_hint
+    from custsync_cli.cli.confirm import confirm_or_stop
+    from custsync_cli.errors import ConflictError
+    from custsync_cli.output.console import message
+    from custsync_cli.output.preview import edit_sample, emit
     from custsync_cli.output.render import print_json
+    from custsync_cli.output.repair import print_bulk_edit
     from custsync_cli.repair import editable_matches, rehearsing
     from custsync_cli.repair.edit import (
         bulk_edit,
@@ -305,13 +251,13 @@ def _bulk_edit(
         for result in results:
             result.dry_run = True
     else:
-        if not _confirm(
+        confirm_or_stop(
             f"Edit these {len(ids)} operation(s)?",
-            f"{len(ids)} operation(s) match; add --yes to edit them (no terminal to confirm on)",
-            yes,
-        ):
-            message("nothing edited")
-            raise typer.Exit(ExitCode.ERROR)
+            refusal=f"{len(ids)} operation(s) match; add --yes to edit them"
+            " (no terminal to confirm on)",
+            declined="nothing edited",
+            yes=yes,
+        )
         with run_lock(ctx.store.path, wait=wait, purpose="edit"):
             again, _ = editable_matches(ctx, flt)
             if again != ids:
@@ -319,37 +265,12 @@ def _bulk_edit(
                     "the matching operations changed while you confirmed; nothing was edited"
                 )
             results = bulk_edit(ctx, ids, sets, unsets, reason)
-    if fmt is OutputFormat.json:
-        print_json([r.as_dict() for r in results])
-    else:
-        changed = [r for r in results if r.changes]
-        passing = sum(1 for r in changed if r.verdict.passes)
-        line(
-            f"{'would edit' if dry_run else 'edited'} {len(changed)} of {len(results)}"
-            f" operation(s): {passing} would now pass, {len(changed) - passing} would still fail"
-        )
-        for result in changed:
-            if not result.verdict.passes:
-                line(f"  operation {result.operation_id} {result.verdict.sentence()}")
-        ready = [r.operation_id for r in changed if r.verdict.passes and r.status == "failed"]
-        if ready and not dry_run:
-            line(f"next: {resync_hint(ready)}")
-    if dry_run:
-        message("dry run: nothing was saved")
+    print_bulk_edit(results, fmt, dry_run=dry_run)
 
 
 @with_filters
 def resync_command(
-    ops: Annotated[
-        list[int] | None,
-        typer.Argument(
-            metavar="OP",
-            max=MAX_INTEGER,
-            help="Operation ids; or use filters.",
-            show_default=False,
-            autocompletion=complete_failed_operation,
-        ),
-    ] = None,
+    ops: OperationIds = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Show what would happen; change nothing."),
@@ -379,8 +300,10 @@ def resync_command(
       custsync resync --error-code invalid_email --dry-run
       custsync resync 14 --force --format json
     """
+    from custsync_cli.cli.confirm import confirm_or_stop
     from custsync_cli.errors import ExitCode
     from custsync_cli.output.console import message
+    from custsync_cli.output.repair import print_resync
     from custsync_cli.repair import chosen_operations
     from custsync_cli.repair.resync import resync
     from custsync_cli.store.lock import run_lock
@@ -396,85 +319,21 @@ def resync_command(
                 if output_format is OutputFormat.json:
                     from custsync_cli.repair.resync import ResyncReport
 
-                    _print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
+                    print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
                 return
             if not dry_run:
                 _preview(ctx, ids, left_out)
-                if not _confirm(
+                confirm_or_stop(
                     f"Resync these {len(ids)} operation(s)?",
-                    f"{len(ids)} operation(s) match; add --yes to resync them"
+                    refusal=f"{len(ids)} operation(s) match; add --yes to resync them"
                     " (no terminal to confirm on)",
-                    yes,
-                ):
-                    message("nothing resynced")
-                    raise typer.Exit(ExitCode.ERROR)
+                    declined="nothing resynced",
+                    yes=yes,
+                )
         channels = list(config.channels)
         lock = run_lock(state.store_path(config), wait=wait, purpose="resync")
         with lock, ctx.stop.handling_signals():
             report = resync(ctx, ids, channels=channels, force=force, dry_run=dry_run)
-    _print_resync(report, output_format)
+    print_resync(report, output_format)
     if not report.all_synced:
         raise typer.Exit(ExitCode.SOME_FAILED)
-
-
-def _print_resync(report: ResyncReport, fmt: OutputFormat) -> None:
-    from rich.markup import escape
-
-    from custsync_cli.output.console import message
-    from custsync_cli.output.preview import resync_hint
-    from custsync_cli.output.render import print_json, print_table
-
-    if fmt is OutputFormat.json:
-        print_json(report.as_dict())
-        return
-    rows = []
-    for outcome in report.operations:
-        details: list[str] = []
-        if outcome.errors:
-            details.append("; ".join(e["message"] for e in outcome.errors))
-        if outcome.status == "blocked" and outcome.waits_for:
-            details.append(f"waits for operation {outcome.waits_for}")
-        for conflict in outcome.conflicts:
-            details.append(
-                f"conflict: {conflict.field} kept {_quote(conflict.kept)} from newer operation"
-                f" {conflict.kept_from_operation}, not {_quote(conflict.wanted)}"
-            )
-        if outcome.released_by:
-            details.append(f"released by {outcome.released_by}")
-        if outcome.distributed:
-            details.append(f"distributed to {outcome.channel}")
-        rows.append(
-            {
-                "id": outcome.id,
-                "operation": outcome.operation,
-                "status": outcome.status if not report.dry_run else f"would be {outcome.status}",
-                "customer_account": outcome.customer_account,
-                "details": "; ".join(details),
-            }
-        )
-    columns = [
-        ("id", "id"),
-        ("operation", "operation"),
-        ("status", "status"),
-        ("customer_account", "customer account"),
-        ("details", "details"),
-    ]
-    print_table(rows, columns, wide=True)
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.counts().items()))
-    if report.dry_run:
-        message(f"dry run: {counts}; nothing was changed")
-    else:
-        message(f"resync: {counts}")
-    conflicting = [o.id for o in report.operations if o.conflicts]
-    chosen = [o.id for o in report.operations if o.released_by is None]
-    # --force reaches only the operations named on the command line, not released ones.
-    if report.dry_run and set(conflicting) & set(chosen):
-        message(
-            "conflicting fields would keep their newer values; to overwrite them:"
-            f" {resync_hint(chosen, force=True)}"
-        )
-    elif conflicting:
-        kept = "would keep" if report.dry_run else "kept"
-        message(f"conflicting fields {kept} their newer values; see custsync show {conflicting[0]}")
-    for name, why in sorted(report.skipped_channels.items()):
-        message(f"not distributed to {name}: {escape(why)}")

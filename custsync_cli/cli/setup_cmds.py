@@ -54,12 +54,14 @@ def demo(
 
     Example: custsync demo --dir /tmp/demo
     """
-    from custsync_cli.config import load_config
+    from custsync_cli.config import MAX_INTEGER, load_config
     from custsync_cli.demo import write_demo
     from custsync_cli.jobs.runner import run_jobs
     from custsync_cli.output.console import message
+    from custsync_cli.output.status import render_demo_summary
     from custsync_cli.store.database import open_store
     from custsync_cli.store.lock import run_lock
+    from custsync_cli.store.summary import status_summary
 
     created = write_demo(directory)
     config = load_config(directory / "custsync.yaml")
@@ -69,35 +71,9 @@ def demo(
         ctx = state.job_context(config, store)
         report = run_jobs(ctx, ["pull", "sync", "distribute"], list(config.channels))
         message(report.summary_line())
-        _print_summary(store.conn, directory)
-
-
-def _print_summary(conn: object, directory: Path) -> None:
-    import sqlite3
-
-    from custsync_cli.output.render import OutputFormat, render_rows
-    from custsync_cli.store.summary import STATUS_ORDER, counts_by_channel, customer_count
-
-    assert isinstance(conn, sqlite3.Connection)
-    counts = counts_by_channel(conn)
-    rows = [{"channel": channel, **per} for channel, per in counts.items()]
-    totals = {status: sum(per[status] for per in counts.values()) for status in STATUS_ORDER}
-    rows.append({"channel": "total", **totals})
-    columns = [("channel", "channel"), *((s, s) for s in STATUS_ORDER)]
-    render_rows(rows, columns, OutputFormat.table, title="Operations per status and channel")
-    config = directory / "custsync.yaml"
-    typer.echo(f"HQ customers created: {customer_count(conn)}")
-    typer.echo("")
-    typer.echo("Try next:")
-    for line in (
-        f"export CUSTSYNC_CONFIG={config}",
-        "custsync list --status failed",
-        "custsync show <ID>",
-        'custsync edit <ID> --set email=anna@example.se --reason "typo at the till"',
-        "custsync resync <ID>",
-        "custsync status",
-    ):
-        typer.echo(f"  {line}")
+        # Every error code, so that the hints can name an operation of the one they edit.
+        summary = status_summary(store.conn, error_codes=MAX_INTEGER)
+    render_demo_summary(summary, directory / "custsync.yaml")
 
 
 def load_ops(

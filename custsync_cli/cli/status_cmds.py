@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -11,52 +11,8 @@ from custsync_cli.cli.completion import complete_job
 from custsync_cli.cli.formats import format_option
 from custsync_cli.cli.options import NoPager
 from custsync_cli.config import MAX_INTEGER
-from custsync_cli.domain.runs import UNHEALTHY_OUTCOMES, Job, Outcome
-from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat, table_time
-
-if TYPE_CHECKING:
-    from custsync_cli.store.summary import StatusSummary
-
-JOB_COLUMNS = (
-    ("id", "run"),
-    ("job", "job"),
-    ("started_at", "started (UTC)"),
-    ("finished_at", "finished"),
-    ("seconds", "duration"),
-    ("counts", "counts"),
-    ("outcome", "outcome"),
-    ("error", "error"),
-)
-# On a narrow terminal these columns give way first, so that the error stays readable.
-JOB_DROP_ORDER = ("finished_at", "counts", "started_at")
-JOB_KEYS = (
-    "id",
-    "job",
-    "channel",
-    "started_at",
-    "finished_at",
-    "seconds",
-    "pulled",
-    "synced",
-    "failed",
-    "blocked",
-    "distributed",
-    "outcome",
-    "error",
-    "skipped_channels",
-    "pid",
-    "actor",
-)
-
-
-LAST_RUN_COLUMNS = (
-    ("job", "job"),
-    ("started_at", "started (UTC)"),
-    ("seconds", "duration"),
-    ("counts", "counts"),
-    ("outcome", "outcome"),
-    ("error", "error"),
-)
+from custsync_cli.domain.runs import Job, Outcome
+from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat
 
 
 def register(app: typer.Typer) -> None:
@@ -139,6 +95,7 @@ def status_command(
     from custsync_cli.errors import ExitCode
     from custsync_cli.output.console import message
     from custsync_cli.output.render import print_json
+    from custsync_cli.output.status import render_status
     from custsync_cli.store.summary import Thresholds, status_summary
 
     limits = Thresholds(
@@ -154,127 +111,11 @@ def status_command(
     elif check:
         typer.echo(f"custsync {'OK' if summary.healthy else 'UNHEALTHY'}: {summary.verdict}")
     else:
-        _render_status(summary)
+        render_status(summary)
     if check and not summary.healthy:
         for problem in summary.problems:
             message(f"unhealthy: {problem}")
         raise typer.Exit(ExitCode.SOME_FAILED)
-
-
-def _render_status(summary: StatusSummary) -> None:
-    from custsync_cli.output.console import message, stdout_console, stdout_is_terminal
-    from custsync_cli.output.render import OutputFormat, render_rows
-    from custsync_cli.store.summary import STATUS_ORDER
-    from custsync_cli.timeutil import format_age
-
-    status_keys = (*STATUS_ORDER, "total")
-    rows: list[dict[str, Any]] = [
-        {"channel": channel, **per} for channel, per in summary.counts.items()
-    ]
-    rows.append({"channel": "total", **summary.totals})
-    columns = [("channel", "channel"), *((key, key) for key in status_keys)]
-    render_rows(rows, columns, OutputFormat.table, title="Operations per status and channel")
-    terminal = stdout_is_terminal()
-
-    def gap() -> None:
-        if not terminal:  # Rich pads tables with blank lines on a terminal, not when piped
-            typer.echo("")
-
-    waiting = []
-    for status, oldest in summary.oldest.items():
-        if oldest is not None:
-            waiting.append(
-                {
-                    "status": status,
-                    "age": format_age(oldest["age_seconds"]),
-                    "id": oldest["id"],
-                    "channel": oldest["channel"],
-                    "timestamp": table_time(oldest["timestamp"]),
-                }
-            )
-    if waiting:
-        gap()
-        render_rows(
-            waiting,
-            [
-                ("status", "oldest"),
-                ("age", "age"),
-                ("id", "operation"),
-                ("channel", "channel"),
-                ("timestamp", "timestamp (UTC)"),
-            ],
-            OutputFormat.table,
-            title="Oldest waiting operations",
-        )
-    if summary.error_codes:
-        gap()
-        render_rows(
-            summary.error_codes,
-            [("code", "error code"), ("count", "failed ops"), ("example_operation_id", "e.g.")],
-            OutputFormat.table,
-            title="Top error codes",
-        )
-    gap()
-    if summary.last_runs:
-        render_rows(
-            [_run_for_table(run) for run in summary.last_runs],
-            LAST_RUN_COLUMNS,
-            OutputFormat.table,
-            title="Last run of each job",
-            wide=True,  # three rows: show the counts and errors whole rather than cut them
-        )
-    else:
-        typer.echo("No job has run yet (custsync run-jobs).")
-    gap()
-    typer.echo(f"HQ customers: {summary.customers}")
-    if terminal:
-        from rich.text import Text
-
-        style = "bold green" if summary.healthy else "bold red"
-        stdout_console().print(Text(summary.verdict, style=style))
-        hints = next_steps(summary)
-        if hints:
-            message("next: " + "; ".join(hints))
-    else:
-        typer.echo(summary.verdict)
-
-
-def next_steps(summary: StatusSummary) -> list[str]:
-    """What an operator would run next to act on the problems shown."""
-    hints = []
-    if summary.totals["failed"]:
-        hints.append("custsync list --status failed")
-    if summary.error_codes:
-        hints.append(f"custsync show {summary.error_codes[0]['example_operation_id']}")
-    if any(run["outcome"] in UNHEALTHY_OUTCOMES for run in summary.last_runs):
-        hints.append("custsync jobs --limit 10")
-    return hints
-
-
-def _finish_time(started: str, finished: str | None) -> str:
-    """The finish time, without the date when the run ended on the day it started."""
-    if finished is None:
-        return ""
-    return finished[11:19] if finished[:10] == started[:10] else table_time(finished)
-
-
-def _run_for_table(run: dict[str, Any]) -> dict[str, Any]:
-    from custsync_cli.store.summary import RUN_COUNTS
-
-    seconds = run["seconds"]
-    error = run["error"]
-    if run["skipped_channels"]:
-        skipped = "skipped " + ", ".join(sorted(run["skipped_channels"]))
-        error = f"{error}; {skipped}" if error else skipped
-    counts = ", ".join(f"{key} {run[key]}" for key in RUN_COUNTS if run[key])
-    return {
-        **run,
-        "counts": counts or "nothing to do",
-        "started_at": table_time(run["started_at"]),
-        "finished_at": _finish_time(run["started_at"], run["finished_at"]),
-        "seconds": "" if seconds is None else f"{seconds:.1f} s",
-        "error": error,
-    }
 
 
 def jobs_command(
@@ -335,7 +176,7 @@ def jobs_command(
     """
     from custsync_cli.output.console import message
     from custsync_cli.output.pager import paged
-    from custsync_cli.output.render import render_rows
+    from custsync_cli.output.status import render_runs
     from custsync_cli.store.summary import job_history
     from custsync_cli.timeutil import parse_moment
 
@@ -350,11 +191,7 @@ def jobs_command(
             idle=show_all,
         )
     with paged(enabled=not no_pager):
-        if output_format is OutputFormat.table:
-            rows = [_run_for_table(run) for run in runs]
-            render_rows(rows, JOB_COLUMNS, output_format, wide=wide, drop_order=JOB_DROP_ORDER)
-        else:
-            render_rows(runs, [(key, key) for key in JOB_KEYS], output_format)
+        render_runs(runs, output_format, wide=wide)
     if not runs:
         idle = f"; {hidden} with nothing to do are left out (--all shows them)" if hidden else ""
         message(f"no job runs match{idle}")

@@ -55,7 +55,8 @@ def operation_sample(operations: Sequence[Operation], total: int, left_out: int)
     return lines
 
 
-def _value(value: str | None) -> str:
+def quoted(value: str | None) -> str:
+    """A field value as the repair reports show it: quoted, or ``(none)``."""
     return "(none)" if value is None else repr(value)
 
 
@@ -78,11 +79,11 @@ def edit_sample(
         row = [str(op.id), op.channel, op.operation, op.status]
         for name in names:
             change = by_field.get(name)
-            row.append(_value(op.values.get(name)))
+            row.append(quoted(op.values.get(name)))
             if change is None:
                 row.append("(no change)")
             else:
-                row.append("(unset)" if change.unset else _value(change.new))
+                row.append("(unset)" if change.unset else quoted(change.new))
         rows.append(row)
     lines += aligned(rows)
     if total > len(planned):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import sqlite3
+from pathlib import Path
 
 from custsync_cli.store.summary import Thresholds, status_summary
 from tests.helpers import Workspace, person
@@ -94,7 +96,7 @@ def test_the_forced_resync_the_dry_run_suggests_overwrites(workspace: Workspace)
 
 
 def test_status_hints_all_run(workspace: Workspace) -> None:
-    from custsync_cli.cli.status_cmds import next_steps
+    from custsync_cli.output.status import next_steps
 
     sc.failed_chain(workspace)
     conn = workspace.store()
@@ -107,3 +109,34 @@ def test_status_hints_all_run(workspace: Workspace) -> None:
         assert words[0] == "custsync"
         done = workspace.run(*words[1:])
         assert done.returncode == 0, (hint, done.stderr)
+
+
+def test_the_demo_hints_run_as_printed(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    env = ws.env()
+    env.pop("CUSTSYNC_CONFIG")
+    demo = ws.run("demo", "--dir", "demo", env=env)
+    assert demo.returncode == 0, demo.stderr
+    tried = demo.stdout[demo.stdout.index("Try next:\n") :].splitlines()[1:]
+    export, *commands = [shlex.split(hint) for hint in tried]
+    assert export[0] == "export" and export[1].startswith("CUSTSYNC_CONFIG=")
+    env["CUSTSYNC_CONFIG"] = export[1].split("=", 1)[1]
+    assert [words[1] for words in commands] == ["list", "show", "edit", "resync", "status"]
+    op = commands[1][2]
+
+    def status() -> str:
+        conn = sqlite3.connect(tmp_path / "demo" / "custsync.db")
+        (found,) = conn.execute("SELECT status FROM operations WHERE id = ?", (op,)).fetchone()
+        conn.close()
+        return str(found)
+
+    assert status() == "failed"
+    for words in commands:
+        assert words[0] == "custsync"
+        done = ws.run(*words[1:], env=env)
+        assert done.returncode == 0, (words, done.stderr)
+        if words[1] == "edit":
+            assert words[2] == op
+            assert f"operation {op} would now pass validation" in done.stdout
+            assert next_command(done.stdout) == ["resync", op]
+    assert status() == "synced"
