@@ -61,7 +61,7 @@ def archive(
         str,
         typer.Option(
             "--before",
-            metavar="AGE|DATE",
+            metavar="TIME",
             help="Archive finished history older than this: 90d, 12w, or a date (2026-01-01).",
         ),
     ],
