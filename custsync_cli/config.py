@@ -34,6 +34,9 @@ MAX_NUMBER = 1e15
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+TOP_KEYS = {"store", "channels", "sequence", "validation", "attributes", "jobs", "retention"}
+
+
 @dataclass(frozen=True)
 class ChannelConfig:
     name: str
@@ -56,6 +59,14 @@ class JobsConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """``retention:``; ``archive_after`` None means run-jobs archives nothing by itself."""
+
+    archive_after: str | None = None
+    folder: Path = Path("archive")
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     store: Path
@@ -63,6 +74,7 @@ class Config:
     sequence: SequenceConfig = field(default_factory=SequenceConfig)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     jobs: JobsConfig = field(default_factory=JobsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     @property
     def attributes(self) -> tuple[AttributeSpec, ...]:
@@ -112,7 +124,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
     where = str(path) if path else "config"
     base = path.parent if path else Path.cwd()
     top = _mapping(data, where, "the top level")
-    _only_keys(top, {"store", "channels", "sequence", "validation", "attributes", "jobs"}, where)
+    _only_keys(top, TOP_KEYS, where)
     store = _resolve(base, _string(top.get("store", "custsync.db"), where, "store"))
     channels = _channels(top.get("channels", []), base, where)
     sequence = _sequence(top.get("sequence", {}), where)
@@ -125,6 +137,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         sequence=sequence,
         validation=replace(validation, attributes=attributes),
         jobs=_jobs(top.get("jobs", {}), where),
+        retention=_retention(top.get("retention", {}), base, where),
     )
 
 
@@ -346,3 +359,22 @@ def _jobs(value: Any, where: str) -> JobsConfig:
             entry.get("interval", default.interval), where, "jobs.interval", 1, MAX_INTERVAL
         ),
     )
+
+
+def _retention(value: Any, base: Path, where: str) -> RetentionConfig:
+    from custsync_cli.errors import UsageError
+    from custsync_cli.timeutil import parse_duration
+
+    entry = _mapping(value, where, "retention")
+    _only_keys(entry, {"archive_after", "folder"}, where, "retention.")
+    after = entry.get("archive_after")
+    if after is not None:
+        after = _string(after, where, "retention.archive_after")
+        try:
+            parse_duration(after)
+        except UsageError as exc:
+            raise ConfigError(f"{where}: 'retention.archive_after': {exc.message}") from None
+    folder = _resolve(base, _string(entry.get("folder", "archive/"), where, "retention.folder"))
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{where}: 'retention.folder' {folder} is a file, not a folder")
+    return RetentionConfig(archive_after=after, folder=folder)

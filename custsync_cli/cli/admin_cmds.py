@@ -1,4 +1,4 @@
-"""Administration commands: ``backup`` copies the store while jobs may run and checks the copy."""
+"""Administration commands: ``backup`` copies the store and checks the copy; ``archive``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ PANEL = "Setup"
 
 def register(app: typer.Typer) -> None:
     app.command("backup", rich_help_panel=PANEL)(backup)
+    app.command("archive", rich_help_panel=PANEL)(archive)
 
 
 def backup(
@@ -53,3 +54,58 @@ def backup(
         f"backup {path}: {result.bytes} bytes, integrity ok,"
         f" audit chain ok ({result.audit_events} events)"
     )
+
+
+def archive(
+    before: Annotated[
+        str,
+        typer.Option(
+            "--before",
+            metavar="TIME",
+            help="Archive finished history older than this: 90d, 12w, or a date (2026-01-01).",
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be archived; change nothing.")
+    ] = False,
+    vacuum: Annotated[
+        bool,
+        typer.Option("--vacuum", help="Afterwards give the freed space back to the file system."),
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, format_option(TEXT_OR_JSON, help="json prints what was archived.")
+    ] = OutputFormat.text,
+) -> None:
+    """Move finished history (synced and distributed, or discarded) into a sealed archive file.
+
+    The archive (SQLite, 0600, in retention.folder, default archive/ beside the store) holds
+    the operations, their fields and their audit events; the store records it and its chain
+    goes on from the archive's end. 'custsync audit verify --archives' checks every archive.
+
+    Example: custsync archive --before 90d --dry-run
+    """
+    from custsync_cli.jobs.archive import archive_history
+    from custsync_cli.output.archive import archive_lines
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import print_json
+    from custsync_cli.store.lock import run_lock
+    from custsync_cli.timeutil import parse_moment
+
+    cutoff = parse_moment(before)
+    config = state.load()
+    with state.open_store(config) as store, run_lock(store.path, purpose="archive"):
+        report = archive_history(
+            store,
+            cutoff,
+            config.retention.folder,
+            dry_run=dry_run,
+            vacuum_after=vacuum,
+            on_leftover=lambda path: message(
+                f"{'would remove' if dry_run else 'removed'} {path}, left by an archive run"
+                " that did not finish"
+            ),
+        )
+    if output_format is OutputFormat.json:
+        print_json(report.as_dict())
+    for line in archive_lines(report):
+        message(line)

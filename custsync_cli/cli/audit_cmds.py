@@ -204,6 +204,12 @@ def audit_events(
     with state.open_store(config, read_only=True) as store:
         flt.check(store.conn)
         events, total = audit_page(store.conn, flt, limit=limit, offset=offset)
+        if op is not None and total == 0:
+            from custsync_cli.store.archive import archive_holding
+
+            if archive_holding(store.conn, op) is not None:
+                with read.archived_connection(store, op) as conn:
+                    events, total = audit_page(conn, flt, limit=limit, offset=offset)
     with paged(enabled=not no_pager):
         if output_format is OutputFormat.table:
             rows = [
@@ -263,6 +269,14 @@ def verify_audit(
             help="Also fail unless the chain extends this head ('custsync audit head').",
         ),
     ] = None,
+    with_archives: Annotated[
+        bool,
+        typer.Option(
+            "--archives",
+            help="Also check every archive file: its SHA-256, its chain segment, and that"
+            " the segments join each other and the store.",
+        ),
+    ] = False,
     output_format: Annotated[
         OutputFormat, format_option(TABLE_OR_JSON, help="table (default) or json.")
     ] = OutputFormat.table,
@@ -270,11 +284,13 @@ def verify_audit(
     """Check the audit trail: recompute the hash chain, then replay it against the records.
 
     Exit 1 naming the first bad event, or the first operation status, HQ customer or number
-    sequence that its audit events do not explain.
+    sequence that its audit events do not explain. The store's chain is checked from the
+    last archive's end; --archives checks the archives too.
 
     Example: custsync audit verify --expect 1234:9f86d081884c7d65...
     """
     from custsync_cli.errors import ExitCode
+    from custsync_cli.jobs.archive import verify_archives
     from custsync_cli.output.render import print_json
     from custsync_cli.store.audit import parse_head
     from custsync_cli.store.replay import verify_trail
@@ -283,13 +299,23 @@ def verify_audit(
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         result = verify_trail(store.conn, head)
+        checks = verify_archives(store) if with_archives else []
     if output_format is OutputFormat.json:
-        print_json(result.as_dict())
+        data = result.as_dict()
+        if with_archives:
+            data["archives"] = [check.as_dict() for check in checks]
+        print_json(data)
+    else:
+        for check in checks:
+            state_text = "ok" if check.ok else f"FAILED: {check.problem}"
+            typer.echo(f"archive {check.file_name}: {state_text} ({check.events} events)")
+    if output_format is OutputFormat.json:
+        pass
     elif result.ok:
         typer.echo(f"audit chain ok: {result.events} events")
     elif result.bad_event_id is None:
         typer.echo(f"audit trail mismatch: {result.problem} ({result.events} events verified)")
     else:
         typer.echo(f"audit chain broken: {result.problem} ({result.events} events verified)")
-    if not result.ok:
+    if not result.ok or not all(check.ok for check in checks):
         raise typer.Exit(ExitCode.ERROR)

@@ -94,7 +94,9 @@ def run_jobs_command(
     Example (crontab): */5 * * * * custsync --config /srv/custsync/custsync.yaml run-jobs
     """
     from custsync_cli.errors import ExitCode, Interrupted
+    from custsync_cli.jobs.archive import apply_retention
     from custsync_cli.jobs.runner import run_jobs, sleep_interruptibly
+    from custsync_cli.output.archive import archive_lines
     from custsync_cli.output.console import error, message, stderr_console
     from custsync_cli.output.progress import JobTally, LiveProgress
     from custsync_cli.output.render import dumps
@@ -139,12 +141,15 @@ def run_jobs_command(
                                 report = run_jobs(ctx, jobs, channels)
                         else:
                             report = run_jobs(ctx, jobs, channels)
+                        retained = apply_retention(store, config.retention)
                     runs += 1
                     any_failed = any_failed or report.failed > 0 or report.malformed > 0
                     any_partial = any_partial or report.outcome == "partial"
                     halted.update(report.halted_channels)
                     if output_format is OutputFormat.json:
-                        typer.echo(dumps(report.as_dict(), indent=None))
+                        data = report.as_dict()
+                        data["archive"] = retained.as_dict() if retained else None
+                        typer.echo(dumps(data, indent=None))
                     elif not quiet or report.outcome != "ok":
                         # cron mails any output: -q stays silent only when all went well.
                         message(report.summary_line())
@@ -156,6 +161,9 @@ def run_jobs_command(
                             message(f"  skipped {name}: {reason}")
                         for problem in sorted(report.unreadable_rows.values()):
                             message(f"  {problem}")
+                        if retained is not None:
+                            for line in archive_lines(retained):
+                                message(f"  retention: {line}")
                     if not loop or (max_runs is not None and runs >= max_runs):
                         break
                     sleep_interruptibly(ctx, pause)

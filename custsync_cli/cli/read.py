@@ -6,6 +6,9 @@ without it. Both end here, so the output is the same whichever parsed the line.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from custsync_cli.cli import state
@@ -15,6 +18,7 @@ from custsync_cli.output.render import ROW_FORMATS, TABLE_OR_JSON, OutputFormat
 if TYPE_CHECKING:
     from custsync_cli.config import Config
     from custsync_cli.domain.fields import Catalogue
+    from custsync_cli.store.database import Store
 
 SHORT_ERROR = 60
 LIST_COLUMNS = (
@@ -105,6 +109,30 @@ def list_operations(
         message(note)
 
 
+@contextmanager
+def archived_connection(store: Store, op: int) -> Iterator[sqlite3.Connection]:
+    """The archive file holding operation ``op`` (with the store attached), said on stderr;
+    exit 3 naming the archive when its file is missing, or ``op`` was never archived."""
+    from custsync_cli.errors import NotFoundError
+    from custsync_cli.jobs.archive import archive_path
+    from custsync_cli.output.console import message
+    from custsync_cli.store.archive import archive_holding, open_archive
+
+    record = archive_holding(store.conn, op)
+    if record is None:
+        raise NotFoundError(f"no operation {op} (see 'custsync list')")
+    path = archive_path(store, record)
+    name = record["file_name"]
+    if not path.is_file():
+        raise NotFoundError(f"operation {op} is archived in {name}, but that file is missing")
+    message(f"operation {op} is archived in {name}")
+    conn = open_archive(path, store.path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def show_operation(*, op: int, output_format: OutputFormat = OutputFormat.table) -> None:
     """``custsync show OP``."""
     from custsync_cli.errors import NotFoundError
@@ -113,6 +141,9 @@ def show_operation(*, op: int, output_format: OutputFormat = OutputFormat.table)
     config = state.load()
     with state.open_store(config, read_only=True) as store:
         detail = operation_detail(store.conn, op, catalogue_of(config))
+        if detail is None:
+            with archived_connection(store, op) as conn:
+                detail = operation_detail(conn, op, catalogue_of(config))
     if detail is None:
         raise NotFoundError(f"no operation {op} (see 'custsync list')")
     if output_format is OutputFormat.json:

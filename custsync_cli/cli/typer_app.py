@@ -42,6 +42,7 @@ COMMANDS = {
     "demo": "setup_cmds",
     "load-ops": "setup_cmds",
     "backup": "admin_cmds",
+    "archive": "admin_cmds",
 }
 VALUE_OPTIONS = frozenset({"--config", "--db", "--actor"})
 FLAG_OPTIONS = frozenset({"--no-color"})

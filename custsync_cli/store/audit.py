@@ -80,7 +80,8 @@ def event_hash(
 def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
     row = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
-        return 0, GENESIS_HASH
+        # Every event may have moved to archives: the chain goes on from the last one's end.
+        return chain_start(conn)
     return int(row[0]), str(row[1])
 
 
@@ -183,6 +184,25 @@ class VerifyResult:
         }
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None
+
+
+def chain_start(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(id, hash) of the event the store's chain continues from: the last archive's end
+    anchor, or (0, the genesis hash) while nothing was archived."""
+    if _has_table(conn, "archives"):
+        row = conn.execute(
+            "SELECT last_event_id, end_hash FROM archives ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), str(row[1])
+    return 0, GENESIS_HASH
+
+
 def _anchors(
     conn: sqlite3.Connection, expect: tuple[int, str] | None
 ) -> list[tuple[int, str, str]]:
@@ -190,38 +210,47 @@ def _anchors(
     anchors: list[tuple[int, str, str]] = []
     if expect is not None and expect[0] > 0:
         anchors.append((expect[0], expect[1], "the expected head"))
-    has_table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_anchors'"
-    ).fetchone()
-    if has_table:
+    if _has_table(conn, "audit_anchors"):
         anchors += [
             (int(head_id), str(head_hash), f"anchor {anchor_id}")
             for anchor_id, head_id, head_hash in conn.execute(
                 "SELECT id, head_id, head_hash FROM audit_anchors ORDER BY id"
             )
         ]
-    anchors += [
-        (int(head_id), str(head_hash), f"job run {run_id}")
-        for run_id, head_id, head_hash in conn.execute(
-            "SELECT id, audit_head_id, audit_head_hash FROM job_runs"
-            " WHERE audit_head_id IS NOT NULL ORDER BY id"
-        )
-    ]
+    if _has_table(conn, "job_runs"):
+        anchors += [
+            (int(head_id), str(head_hash), f"job run {run_id}")
+            for run_id, head_id, head_hash in conn.execute(
+                "SELECT id, audit_head_id, audit_head_hash FROM job_runs"
+                " WHERE audit_head_id IS NOT NULL ORDER BY id"
+            )
+        ]
     return anchors
 
 
-def verify_chain(conn: sqlite3.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
+def verify_chain(
+    conn: sqlite3.Connection,
+    expect: tuple[int, str] | None = None,
+    start: tuple[int, str] | None = None,
+) -> VerifyResult:
     """Recompute the chain; name the first event that was edited, removed or reordered.
 
     Every recorded head (the anchors written with each append, each job run's, and ``expect``,
     an external witness) must still be on the chain: a head beyond its end means events were
     cut off the end, a head with another hash means the chain was rewritten below it.
+    The chain continues from ``start`` (event id and hash before its first event), by default
+    ``chain_start``; heads recorded before it belong to an archive and are checked there.
     """
+    start_id, prev = start if start is not None else chain_start(conn)
     recorded: dict[int, list[tuple[str, str]]] = {}
     for head_id, head_hash, source in _anchors(conn, expect):
-        recorded.setdefault(head_id, []).append((head_hash, source))
-    prev = GENESIS_HASH
-    expected_id = 1
+        if head_id == start_id and head_id > 0 and head_hash != prev:
+            return VerifyResult(
+                False, 0, f"event {head_id} differs from what {source} recorded", head_id
+            )
+        if head_id > start_id:
+            recorded.setdefault(head_id, []).append((head_hash, source))
+    expected_id = start_id + 1
     count = 0
     cursor = conn.execute(
         "SELECT id, at, actor, action, operation_id, customer_account, channel, details,"
@@ -248,15 +277,16 @@ def verify_chain(conn: sqlite3.Connection, expect: tuple[int, str] | None = None
         prev = digest
         expected_id += 1
         count += 1
+    last_id = start_id + count
     beyond = [(head_id, source) for head_id, heads in recorded.items() for _, source in heads]
-    beyond = [(head_id, source) for head_id, source in beyond if head_id > count]
+    beyond = [(head_id, source) for head_id, source in beyond if head_id > last_id]
     if beyond:
         head_id, source = max(beyond)
         return VerifyResult(
             False,
             count,
-            f"{source} recorded event {head_id}, but the log ends at {count}:"
+            f"{source} recorded event {head_id}, but the log ends at {last_id}:"
             " events were removed from the end",
-            count + 1,
+            last_id + 1,
         )
     return VerifyResult(True, count)

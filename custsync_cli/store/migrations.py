@@ -208,7 +208,51 @@ INSERT INTO audit_anchors (head_id, head_hash)
     )
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_channel_counters, m003_audit_anchors]
+def m004_archives(conn: sqlite3.Connection) -> None:
+    """A record of each sealed archive; audit events an archive holds may leave the store."""
+    _run(
+        conn,
+        """
+CREATE TABLE archives (
+  id INTEGER PRIMARY KEY,
+  file_name TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  cutoff TEXT NOT NULL,
+  operations INTEGER NOT NULL,
+  first_operation_id INTEGER,
+  last_operation_id INTEGER,
+  first_event_id INTEGER NOT NULL,
+  last_event_id INTEGER NOT NULL,
+  start_hash TEXT NOT NULL,
+  end_hash TEXT NOT NULL,
+  from_time TEXT NOT NULL,
+  to_time TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  bytes INTEGER NOT NULL
+);
+CREATE TRIGGER archives_no_update BEFORE UPDATE ON archives
+BEGIN SELECT RAISE(ABORT, 'archives is append-only'); END;
+CREATE TRIGGER archives_no_delete BEFORE DELETE ON archives
+BEGIN SELECT RAISE(ABORT, 'archives is append-only'); END;
+CREATE TABLE retention_runs (
+  day TEXT PRIMARY KEY,
+  at TEXT NOT NULL,
+  archive_id INTEGER REFERENCES archives(id)
+);
+DROP TRIGGER IF EXISTS audit_log_no_delete;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN NOT EXISTS (SELECT 1 FROM archives WHERE archives.last_event_id >= OLD.id)
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
+""",
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    m001_initial,
+    m002_channel_counters,
+    m003_audit_anchors,
+    m004_archives,
+]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

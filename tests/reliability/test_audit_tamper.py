@@ -398,6 +398,8 @@ def test_a_rewrite_of_the_whole_chain_and_its_anchors_is_not_detected(store: Pat
 def test_the_migration_anchors_a_log_written_before_anchors(tmp_path: Path, store: Path) -> None:
     conn = _attacker_conn(store)
     conn.execute("DROP TABLE audit_anchors")
+    conn.execute("DROP TABLE retention_runs")
+    conn.execute("DROP TABLE archives")
     conn.execute("UPDATE job_runs SET audit_head_id = NULL, audit_head_hash = NULL")
     conn.execute("DELETE FROM schema_migrations WHERE version > 2")
     conn.close()
