@@ -43,6 +43,7 @@ class ArchiveReport:
     vacuumed: bool = False
     free_bytes: int = 0
     store_bytes: int = 0
+    held_by: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -180,6 +181,7 @@ def apply_retention(store: Store, retention: RetentionConfig) -> ArchiveReport |
 
 def _describe(report: ArchiveReport, plan: store_archive.Plan) -> None:
     report.operations, report.events = plan.operations, plan.events
+    report.held_by = plan.held_by
     if not plan.empty:
         report.first_event_id, report.last_event_id = plan.first_event_id, plan.last_event_id
         report.from_time, report.to_time = plan.from_time, plan.to_time

@@ -47,6 +47,7 @@ class Plan:
     last_operation_id: int | None = None
     from_time: str = ""
     to_time: str = ""
+    held_by: int | None = None  # the operation whose history stops the cut before the cutoff
 
     @property
     def empty(self) -> bool:
@@ -60,24 +61,26 @@ class Plan:
         return f"{FILE_PREFIX}{self.from_time[:10]}_{self.to_time[:10]}"
 
 
-def _held_from(conn: sqlite3.Connection) -> int | None:
-    """The first event of any operation that must stay: not finished, or a synced one that a
-    waiting operation of the same customer record would compare against (``later_synced_fields``
-    looks at synced operations later than the one it decides)."""
+def _held_from(conn: sqlite3.Connection) -> tuple[int, int] | None:
+    """The first event of any operation that must stay, and that operation: not finished, or a
+    synced one that a waiting operation of the same customer record would compare against
+    (``later_synced_fields`` looks at synced operations later than the one it decides)."""
     same_kind = (
         f"((s.operation IN ({placeholders(len(ADDRESS_KINDS))}))"
         f" = (u.operation IN ({placeholders(len(ADDRESS_KINDS))})))"
     )
     row = conn.execute(
-        "SELECT min((SELECT min(e.id) FROM audit_log e WHERE e.operation_id = held.id))"
+        "SELECT first, id FROM (SELECT held.id,"
+        " (SELECT min(e.id) FROM audit_log e WHERE e.operation_id = held.id) AS first"
         " FROM (SELECT o.id FROM operations o WHERE " + _UNFINISHED.format(o="o") + " UNION"
         " SELECT s.id FROM operations u JOIN operations s ON s.async_account = u.async_account"
         " AND s.status = 'synced' AND s.address_id IS u.address_id AND s.id != u.id"
         " AND (s.timestamp > u.timestamp OR (s.timestamp = u.timestamp AND s.id > u.id))"
-        f" AND {same_kind} WHERE " + _UNFINISHED.format(o="u") + ") held",
+        f" AND {same_kind} WHERE " + _UNFINISHED.format(o="u") + ") held)"
+        " WHERE first IS NOT NULL ORDER BY first LIMIT 1",
         (*ADDRESS_KINDS, *ADDRESS_KINDS),
     ).fetchone()
-    return None if row[0] is None else int(row[0])
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
 def plan_cut(conn: sqlite3.Connection, cutoff: str) -> Plan:
@@ -90,8 +93,9 @@ def plan_cut(conn: sqlite3.Connection, cutoff: str) -> Plan:
     if newer is not None:
         bound = min(bound, int(newer) - 1)
     held = _held_from(conn)
-    if held is not None:
-        bound = min(bound, held - 1)
+    if held is not None and held[0] - 1 < bound:
+        bound = held[0] - 1
+        plan.held_by = held[1]
     # A cut may not fall inside an operation's events: walk the operations by first event.
     best, reach = start_id, start_id
     for first, last in conn.execute(

@@ -177,7 +177,11 @@ def test_a_waiting_operation_holds_the_cut(demo: Path) -> None:
     assert _run(demo, "run-jobs").returncode == 0
     failed = _count(store, "SELECT min(id) FROM operations WHERE status = 'failed'")
     held_from = _count(store, f"SELECT min(id) FROM audit_log WHERE operation_id = {failed}")
-    assert _run(demo, "archive", "--before", EVERYTHING).returncode == 0
+    archived = _run(demo, "archive", "--before", EVERYTHING)
+    assert archived.returncode == 0
+    said = archived.stdout + archived.stderr
+    assert f"operation {failed} keeps the history from it on in the store" in said
+    assert f"custsync show {failed}" in said
     # The create pulled just before it synced after it: its events straddle the cut, so it
     # stays too, and the store keeps exactly the two new operations and their events.
     assert _count(store, "SELECT min(id) FROM audit_log") == held_from - 1
