@@ -14,7 +14,7 @@ from custsync_cli.domain.settings import (
     AttributeSpec,
     ValidationSettings,
 )
-from custsync_cli.errors import ConfigError
+from custsync_cli.errors import ConfigError, UsageError
 
 CONFIG_ENV = "CUSTSYNC_CONFIG"
 DEFAULT_CONFIG_NAME = "custsync.yaml"
@@ -55,6 +55,15 @@ class JobsConfig:
 
 
 @dataclass(frozen=True)
+class SavedView:
+    """A named set of filter options (``views:`` in the config), used as ``--view NAME``."""
+
+    name: str
+    options: str
+    typed: dict[str, str | list[str]]
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     store: Path
@@ -62,6 +71,21 @@ class Config:
     sequence: SequenceConfig = field(default_factory=SequenceConfig)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     jobs: JobsConfig = field(default_factory=JobsConfig)
+    views: tuple[SavedView, ...] = ()
+
+    def view(self, name: str) -> SavedView:
+        """The saved view ``name``; a usage error naming the closest one and every view."""
+        import difflib
+
+        for view in self.views:
+            if view.name == name:
+                return view
+        names = [view.name for view in self.views]
+        if not names:
+            raise UsageError(f"--view: unknown view '{name}' (the config defines no views)")
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise UsageError(f"--view: unknown view '{name}'; {hint}(views: {', '.join(names)})")
 
     @property
     def attributes(self) -> tuple[AttributeSpec, ...]:
@@ -111,7 +135,11 @@ def parse_config(data: Any, path: Path | None) -> Config:
     where = str(path) if path else "config"
     base = path.parent if path else Path.cwd()
     top = _mapping(data, where, "the top level")
-    _only_keys(top, {"store", "channels", "sequence", "validation", "attributes", "jobs"}, where)
+    _only_keys(
+        top,
+        {"store", "channels", "sequence", "validation", "attributes", "jobs", "views"},
+        where,
+    )
     store = _resolve(base, _string(top.get("store", "custsync.db"), where, "store"))
     channels = _channels(top.get("channels", []), base, where)
     sequence = _sequence(top.get("sequence", {}), where)
@@ -124,6 +152,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         sequence=sequence,
         validation=replace(validation, attributes=attributes),
         jobs=_jobs(top.get("jobs", {}), where),
+        views=_views(top.get("views", {}), where),
     )
 
 
@@ -343,3 +372,28 @@ def _jobs(value: Any, where: str) -> JobsConfig:
             entry.get("interval", default.interval), where, "jobs.interval", 1, MAX_INTERVAL
         ),
     )
+
+
+def _views(value: Any, where: str) -> tuple[SavedView, ...]:
+    """``views: {NAME: "filter options as typed"}``; the option names are checked here, their
+    values against the fields and channels by ``store.filters.check_views``."""
+    import shlex
+
+    from custsync_cli.filter_set import read_options
+
+    views: list[SavedView] = []
+    for name, options in _mapping(value, where, "views").items():
+        key = f"views.{name}"
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            raise ConfigError(
+                f"{where}: '{key}': a view name must be letters, digits, '-', '_' or '.'"
+            )
+        text = _string(options, where, key)
+        try:
+            typed = read_options(shlex.split(text))
+        except ValueError as exc:  # shlex: an unclosed quote
+            raise ConfigError(f"{where}: view '{name}': {exc}") from None
+        except UsageError as exc:
+            raise ConfigError(f"{where}: view '{name}': {exc.message}") from None
+        views.append(SavedView(name, text, typed))
+    return tuple(views)

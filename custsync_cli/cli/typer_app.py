@@ -29,6 +29,7 @@ MODULES = (
 COMMANDS = {
     "list": "audit_cmds",
     "show": "audit_cmds",
+    "views": "audit_cmds",
     "customer": "audit_cmds",
     "audit": "audit_cmds",
     "edit": "repair_cmds",
