@@ -48,6 +48,9 @@ def register(app: typer.Typer) -> None:
     from custsync_cli.cli.discard_cmd import discard_command
 
     app.command("discard", rich_help_panel=PANEL)(discard_command)
+    from custsync_cli.cli.link_cmd import link_command
+
+    app.command("link", rich_help_panel=PANEL)(link_command)
 
 
 @with_filters
@@ -396,7 +399,7 @@ def resync_command(
                 if output_format is OutputFormat.json:
                     from custsync_cli.repair.resync import ResyncReport
 
-                    _print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
+                    print_resync(ResyncReport(dry_run=dry_run, forced=force), output_format)
                 return
             if not dry_run:
                 _preview(ctx, ids, left_out)
@@ -412,12 +415,12 @@ def resync_command(
         lock = run_lock(state.store_path(config), wait=wait, purpose="resync")
         with lock, ctx.stop.handling_signals():
             report = resync(ctx, ids, channels=channels, force=force, dry_run=dry_run)
-    _print_resync(report, output_format)
+    print_resync(report, output_format)
     if not report.all_synced:
         raise typer.Exit(ExitCode.SOME_FAILED)
 
 
-def _print_resync(report: ResyncReport, fmt: OutputFormat) -> None:
+def print_resync(report: ResyncReport, fmt: OutputFormat) -> None:
     from rich.markup import escape
 
     from custsync_cli.output.console import message

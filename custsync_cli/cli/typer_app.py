@@ -35,6 +35,7 @@ COMMANDS = {
     "edit": "repair_cmds",
     "resync": "repair_cmds",
     "discard": "repair_cmds",
+    "link": "repair_cmds",
     "run-jobs": "jobs_cmds",
     "channel": "channel_cmds",
     "status": "status_cmds",
