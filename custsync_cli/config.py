@@ -15,7 +15,7 @@ from custsync_cli.domain.settings import (
     AttributeSpec,
     ValidationSettings,
 )
-from custsync_cli.errors import ConfigError
+from custsync_cli.errors import ConfigError, UsageError
 
 CONFIG_ENV = "CUSTSYNC_CONFIG"
 DEFAULT_CONFIG_NAME = "custsync.yaml"
@@ -34,7 +34,16 @@ MAX_NUMBER = 1e15
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-TOP_KEYS = {"store", "channels", "sequence", "validation", "attributes", "jobs", "retention"}
+TOP_KEYS = {
+    "store",
+    "channels",
+    "sequence",
+    "validation",
+    "attributes",
+    "jobs",
+    "retention",
+    "views",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,15 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class SavedView:
+    """A named set of filter options (``views:`` in the config), used as ``--view NAME``."""
+
+    name: str
+    options: str
+    typed: dict[str, str | list[str]]
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     store: Path
@@ -75,6 +93,21 @@ class Config:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     jobs: JobsConfig = field(default_factory=JobsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    views: tuple[SavedView, ...] = ()
+
+    def view(self, name: str) -> SavedView:
+        """The saved view ``name``; a usage error naming the closest one and every view."""
+        import difflib
+
+        for view in self.views:
+            if view.name == name:
+                return view
+        names = [view.name for view in self.views]
+        if not names:
+            raise UsageError(f"--view: unknown view '{name}' (the config defines no views)")
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise UsageError(f"--view: unknown view '{name}'; {hint}(views: {', '.join(names)})")
 
     @property
     def attributes(self) -> tuple[AttributeSpec, ...]:
@@ -138,6 +171,7 @@ def parse_config(data: Any, path: Path | None) -> Config:
         validation=replace(validation, attributes=attributes),
         jobs=_jobs(top.get("jobs", {}), where),
         retention=_retention(top.get("retention", {}), base, where),
+        views=_views(top.get("views", {}), where),
     )
 
 
@@ -378,3 +412,28 @@ def _retention(value: Any, base: Path, where: str) -> RetentionConfig:
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{where}: 'retention.folder' {folder} is a file, not a folder")
     return RetentionConfig(archive_after=after, folder=folder)
+
+
+def _views(value: Any, where: str) -> tuple[SavedView, ...]:
+    """``views: {NAME: "filter options as typed"}``; the option names are checked here, their
+    values against the fields and channels by ``store.filters.check_views``."""
+    import shlex
+
+    from custsync_cli.filter_set import read_options
+
+    views: list[SavedView] = []
+    for name, options in _mapping(value, where, "views").items():
+        key = f"views.{name}"
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            raise ConfigError(
+                f"{where}: '{key}': a view name must be letters, digits, '-', '_' or '.'"
+            )
+        text = _string(options, where, key)
+        try:
+            typed = read_options(shlex.split(text))
+        except ValueError as exc:  # shlex: an unclosed quote
+            raise ConfigError(f"{where}: view '{name}': {exc}") from None
+        except UsageError as exc:
+            raise ConfigError(f"{where}: view '{name}': {exc.message}") from None
+        views.append(SavedView(name, text, typed))
+    return tuple(views)

@@ -214,3 +214,45 @@ FILTERS: tuple[Filter, ...] = (
     ),
 )
 BY_NAME: dict[str, Filter] = {f.name: f for f in FILTERS}
+BY_OPTION: dict[str, Filter] = {f.option: f for f in FILTERS}
+
+Typed = dict[str, str | list[str]]
+"""Filter options as typed, by filter name: one text, or the texts of a repeatable filter."""
+
+
+def read_options(words: Sequence[str]) -> Typed:
+    """The filter options among ``words`` (``--status failed`` or ``--status=failed``), as
+    typed; anything but a filter option with its value is a ``UsageError``."""
+    typed: Typed = {}
+    args = iter(words)
+    for word in args:
+        option, eq, inline = word.partition("=")
+        declared = BY_OPTION.get(option)
+        if declared is None:
+            known = ", ".join(BY_OPTION)
+            raise UsageError(f"'{word}' is not a filter option (filter options: {known})")
+        value = inline if eq else next(args, None)
+        if value is None:
+            raise UsageError(f"{option} needs a value")
+        if declared.repeatable:
+            listed = typed.setdefault(declared.name, [])
+            assert isinstance(listed, list)
+            listed.append(value)
+        elif declared.name in typed:
+            raise UsageError(f"{option} is given twice")
+        else:
+            typed[declared.name] = value
+    return typed
+
+
+def combine(base: Typed, given: Typed) -> Typed:
+    """``given`` added to ``base`` (a saved view): a repeatable filter's values add up, a
+    single-valued filter given on the command line replaces the view's."""
+    combined: Typed = dict(base)
+    for name, value in given.items():
+        before = combined.get(name)
+        if BY_NAME[name].repeatable and isinstance(before, list) and isinstance(value, list):
+            combined[name] = [*before, *value]
+        else:
+            combined[name] = value
+    return combined

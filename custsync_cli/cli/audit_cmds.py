@@ -33,6 +33,7 @@ AUDIT_DROP_ORDER = ("channel", "customer_account", "actor", "at")
 def register(app: typer.Typer) -> None:
     app.command("list", rich_help_panel=PANEL)(list_operations)
     app.command("show", rich_help_panel=PANEL)(show_operation)
+    app.command("views", rich_help_panel=PANEL)(list_views)
     customer_app = typer.Typer(
         help="The HQ customer master, one customer at a time.\n\n"
         "Example: custsync customer show C000123",
@@ -45,6 +46,26 @@ def register(app: typer.Typer) -> None:
     audit_app.command("head")(audit_head)
     audit_app.command("verify")(verify_audit)
     app.add_typer(audit_app, name="audit", rich_help_panel=PANEL)
+
+
+def list_views(
+    output_format: Annotated[
+        OutputFormat, format_option(TABLE_OR_JSON, help="table for people, json for scripts.")
+    ] = OutputFormat.table,
+) -> None:
+    """The saved views of the config (views: NAME: "filter options"), for --view NAME.
+
+    Example: custsync list --view broken-web --since 2d
+    """
+    from custsync_cli.output.console import message
+    from custsync_cli.output.render import render_rows
+
+    config = state.load()
+    rows = [{"name": view.name, "options": view.options} for view in config.views]
+    if output_format is OutputFormat.table and not rows:
+        message('no saved views: add views: {NAME: "--status failed"} to the config')
+        return
+    render_rows(rows, [("name", "name"), ("options", "options")], output_format)
 
 
 @with_filters

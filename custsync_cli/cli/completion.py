@@ -83,6 +83,14 @@ def complete_channel(ctx: typer.Context, incomplete: str) -> Completion:
     return _matching(((c.name, str(c.database)) for c in config.channels), incomplete)
 
 
+def complete_view(ctx: typer.Context, incomplete: str) -> Completion:
+    """Saved view names from the config, with their options."""
+    config = _config(ctx)
+    if config is None:
+        return []
+    return _matching(((view.name, view.options) for view in config.views), incomplete)
+
+
 def _field_names(ctx: typer.Context | None, prefix: str) -> Completion:
     from custsync_cli.domain.fields import Catalogue
 

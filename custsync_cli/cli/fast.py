@@ -53,6 +53,7 @@ class Spec:
 GLOBAL_OPTIONS = {"--config": "config", "--db": "db", "--actor": "actor"}
 GLOBAL_ENV = {"config": "CUSTSYNC_CONFIG", "db": "CUSTSYNC_DB", "actor": "CUSTSYNC_ACTOR"}
 COMPLETE_VAR = "_CUSTSYNC_COMPLETE"
+VIEW = "view"  # the parameter of --view, which goes with the filters
 
 
 def text(value: str) -> str:
@@ -94,6 +95,7 @@ def _list_spec() -> Spec:
             "--limit": ("limit", count(0)),
             "--offset": ("offset", count(0)),
             "--format": ("output_format", choice(read.LIST_FORMATS)),
+            "--view": (VIEW, text),
             **{option: (name, text) for option, name in filters.items()},
         },
         repeatable=frozenset(declared.option for declared in FILTERS if declared.repeatable),
@@ -217,12 +219,16 @@ def _run(
         from custsync_cli.output.console import set_no_color
 
         set_no_color(True)
-    kwargs = {name: value for name, value in values.items() if name not in spec.filters}
+    kwargs = {
+        name: value
+        for name, value in values.items()
+        if name not in spec.filters and not (spec.filters and name == VIEW)
+    }
     if spec.filters:
         from custsync_cli.cli.filters import FilterOptions
 
         picked = {name: value for name, value in values.items() if name in spec.filters}
-        kwargs["filters"] = FilterOptions.of(picked)
+        kwargs["filters"] = FilterOptions.of(picked, values.get(VIEW))
     try:
         spec.run(**kwargs)
     except KeyboardInterrupt:

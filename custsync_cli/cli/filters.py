@@ -19,27 +19,56 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FilterOptions:
-    """The filter options as typed, by filter name, only those given; ``build`` checks them."""
+    """The filter options as typed, by filter name, only those given, and the saved view
+    named by ``--view``; ``build`` combines and checks them."""
 
     typed: dict[str, str | list[str]] = field(default_factory=dict)
+    view: str | None = None
 
     @classmethod
-    def of(cls, typed: Mapping[str, str | Sequence[str] | None]) -> FilterOptions:
+    def of(
+        cls, typed: Mapping[str, str | Sequence[str] | None], view: str | None = None
+    ) -> FilterOptions:
         kept: dict[str, str | list[str]] = {}
         for name, value in typed.items():
             if isinstance(value, str):
                 kept[name] = value
             elif value:
                 kept[name] = list(value)
-        return cls(kept)
+        return cls(kept, view)
 
     def build(self, config: Config, conn: sqlite3.Connection) -> OperationFilter:
         """Checked against the field catalogue, the error codes and the known channels."""
         from custsync_cli.cli.read import catalogue_of
+        from custsync_cli.filter_set import combine
         from custsync_cli.store.filters import Vocabulary, build
 
+        typed = self.typed
+        if self.view is not None:
+            typed = combine(config.view(self.view).typed, typed)
         channels = [channel.name for channel in config.channels]
-        return build(self.typed, Vocabulary(catalogue_of(config), channels, conn))
+        return build(typed, Vocabulary(catalogue_of(config), channels, conn))
+
+
+VIEW_PARAMETER = "view"
+
+
+def view_annotation() -> Any:
+    """The Typer annotation of ``--view NAME``."""
+    import typer
+
+    from custsync_cli.cli.completion import complete_view
+
+    return Annotated[
+        str | None,
+        typer.Option(
+            "--view",
+            metavar="NAME",
+            help="A saved view from the config's views: (combines with the other filters).",
+            rich_help_panel=PANEL,
+            autocompletion=complete_view,
+        ),
+    ]
 
 
 def option_annotation(declared: Filter) -> Any:
@@ -85,12 +114,21 @@ class FilteredCommand:
             )
             for declared in FILTERS
         ]
+        added.append(
+            inspect.Parameter(
+                VIEW_PARAMETER,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=view_annotation(),
+            )
+        )
         self.__signature__ = signature.replace(parameters=kept + added)
         self.__annotations__ = {p.name: p.annotation for p in kept + added}
 
     def __call__(self, **kwargs: Any) -> Any:
         typed = {declared.name: kwargs.pop(declared.name, None) for declared in FILTERS}
-        return self._func(**kwargs, filters=FilterOptions.of(typed))
+        view = kwargs.pop(VIEW_PARAMETER, None)
+        return self._func(**kwargs, filters=FilterOptions.of(typed, view))
 
 
 def with_filters(func: Callable[..., Any]) -> FilteredCommand:

@@ -37,6 +37,9 @@ def register(app: typer.Typer) -> None:
     from custsync_cli.cli.discard_cmd import discard_command
 
     app.command("discard", rich_help_panel=PANEL)(discard_command)
+    from custsync_cli.cli.link_cmd import link_command
+
+    app.command("link", rich_help_panel=PANEL)(link_command)
 
 
 @with_filters

@@ -40,7 +40,13 @@ def load() -> Config:
     path = find_config(options.config)
     if not path.exists() and options.db and not options.config:
         return Config(path=None, store=Path(options.db), channels=())
-    return load_config(path)
+    config = load_config(path)
+    if config.views:
+        from custsync_cli.cli.read import catalogue_of
+        from custsync_cli.store.filters import check_views
+
+        check_views(config, catalogue_of(config))
+    return config
 
 
 def store_path(config: Config) -> Path:

@@ -29,11 +29,13 @@ MODULES = (
 COMMANDS = {
     "list": "audit_cmds",
     "show": "audit_cmds",
+    "views": "audit_cmds",
     "customer": "audit_cmds",
     "audit": "audit_cmds",
     "edit": "repair_cmds",
     "resync": "repair_cmds",
     "discard": "repair_cmds",
+    "link": "repair_cmds",
     "run-jobs": "jobs_cmds",
     "channel": "channel_cmds",
     "status": "status_cmds",

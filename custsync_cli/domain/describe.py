@@ -152,6 +152,15 @@ def _status(op: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]) -> str:
         return "Waiting for the next sync run."
     if status == "discarded":
         return _sentence(f"Discarded: {op.get('discard_reason') or 'no reason given'}")
+    if status == "synced" and op.get("linked_by"):
+        text = f"Linked to existing customer {op.get('customer_account')} by {op['linked_by']}"
+        if op.get("synced_at"):
+            text += f" at {short_time(op['synced_at'])}"
+        if op.get("distributed_at"):
+            text += f"; the channel has had it since {short_time(op['distributed_at'])}"
+        else:
+            text += "; not yet distributed to the channel"
+        return text + "."
     if status == "synced":
         text = "Synced to HQ"
         if op.get("customer_account"):
@@ -227,6 +236,13 @@ def describe_event(action: str, details: Mapping[str, Any] | Any) -> str:
             )
             text += f"; kept {kept}"
         return text
+    if action == "linked":
+        applied = sorted(details.get("applied") or {})
+        text = f"linked to existing customer {details.get('customer_account')}"
+        text += f"; applied {', '.join(applied)}" if applied else "; no fields applied"
+        if details.get("released"):
+            text += f"; released {plural(len(details['released']), 'operation')}"
+        return text + f"; reason: {details.get('reason')}"
     if action == "resync_requested":
         text = f"back to pending from {details.get('from_status')}"
         return text + (", forcing stale fields" if details.get("force") else "")

@@ -57,6 +57,23 @@ class BatchView:
                 customer = dict(row)
                 self._rowids[customer["account"]] = customer.pop("rowid")
                 self.customers[customer["async_account"]] = customer
+        self._load_linked([account for account in accounts if account not in self.customers])
+
+    def _load_linked(self, accounts: list[str]) -> None:
+        """Async accounts linked to an existing customer share that customer's row."""
+        by_account = {customer["account"]: customer for customer in self.customers.values()}
+        columns = ", ".join(f"c.{name}" for name in hq.CUSTOMER_SELECT.split(", "))
+        for chunk in chunked(accounts):
+            for row in self.conn.execute(
+                f"SELECT o.async_account AS linked, c.rowid, {columns} {hq.LINKED_CUSTOMERS}"
+                f" IN ({placeholders(len(chunk))})",
+                chunk,
+            ):
+                customer = dict(row)
+                linked = customer.pop("linked")
+                self._rowids[customer["account"]] = customer.pop("rowid")
+                shared = by_account.setdefault(customer["account"], customer)
+                self.customers[linked] = shared
 
     def _load_email_owners(self, emails: list[str]) -> None:
         for chunk in chunked(emails):

@@ -190,6 +190,7 @@ def render_operation(detail: dict[str, Any]) -> None:
         Text(""),
         _heading("What happened"),
         Text(visible(detail["change_description"], keep_newlines=True)),
+        *([Text(f"next: {detail['link_hint']}")] if detail.get("link_hint") else []),
         Text(""),
         _grid(fields, applied=detail["status"] == "synced")
         if fields

@@ -123,8 +123,17 @@ def resync(
         report.operations = _outcomes(ctx.store.conn, outcomes, report)
         return report
     with rehearsing(ctx) as trial:
-        outcomes = _resync_steps(trial, ids, force, report)
-        report.operations = _outcomes(trial.store.conn, outcomes, report)
+        return resync_rehearsed(trial, ids, force=force, report=report)
+
+
+def resync_rehearsed(
+    trial: JobContext, ids: list[int], *, force: bool = False, report: ResyncReport | None = None
+) -> ResyncReport:
+    """The dry run of ``resync`` on a context already in a rehearsal (``rehearsing``): the
+    steps run and are reported, nothing is distributed, the rehearsal's end rolls them back."""
+    report = report or ResyncReport(dry_run=True, forced=force)
+    outcomes = _resync_steps(trial, ids, force, report)
+    report.operations = _outcomes(trial.store.conn, outcomes, report)
     return report
 
 

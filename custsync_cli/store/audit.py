@@ -24,6 +24,7 @@ ACTIONS = (
     "edited",
     "resync_requested",
     "discarded",
+    "linked",
     "watermark_reset",
 )
 _HEX = frozenset("0123456789abcdef")

@@ -9,11 +9,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from custsync_cli.config import Config
 from custsync_cli.domain.fields import Catalogue
-from custsync_cli.errors import UsageError
+from custsync_cli.errors import ConfigError, UsageError
 from custsync_cli.filter_set import BY_NAME, FILTERS, Condition, FieldMatch, Known
 
-__all__ = ["FieldMatch", "OperationFilter", "Vocabulary", "build", "unknown_value", "where_clause"]
+__all__ = [
+    "FieldMatch",
+    "OperationFilter",
+    "Vocabulary",
+    "build",
+    "check_views",
+    "unknown_value",
+    "where_clause",
+]
 
 
 class OperationFilter:
@@ -111,6 +120,18 @@ def build(
         if texts:
             values[flt.name] = [flt.read(text, vocabulary.catalogue) for text in texts]
     return OperationFilter(**values)
+
+
+def check_views(config: Config, catalogue: Catalogue) -> None:
+    """Check every saved view's values as ``build`` checks typed ones; a bad value is a config
+    error naming the view. Channels must be configured ones: a view outlives the store's."""
+    channels = [channel.name for channel in config.channels]
+    for view in config.views:
+        try:
+            build(view.typed, Vocabulary(catalogue, channels))
+        except UsageError as exc:
+            where = config.path or "config"
+            raise ConfigError(f"{where}: view '{view.name}': {exc.message}") from None
 
 
 def where_clause(flt: OperationFilter) -> Condition:

@@ -25,10 +25,24 @@ class SequenceExhausted(Exception):
     """The number sequence has handed out its last account number."""
 
 
+# An async account maps to the customer its create made, or, once that create was linked to
+# an existing customer (``custsync link``), to the customer its synced create names.
+LINKED_CUSTOMERS = (
+    "FROM operations o JOIN customers c ON c.account = o.customer_account"
+    " WHERE o.operation = 'create_customer' AND o.status = 'synced'"
+    " AND c.async_account <> o.async_account AND o.async_account"
+)
+
+
 def customer_by_async(conn: sqlite3.Connection, async_account: str) -> dict[str, Any] | None:
     row = conn.execute(
         f"SELECT {CUSTOMER_SELECT} FROM customers WHERE async_account = ?", (async_account,)
     ).fetchone()
+    if row is None:
+        columns = ", ".join(f"c.{name}" for name in CUSTOMER_SELECT.split(", "))
+        row = conn.execute(
+            f"SELECT {columns} {LINKED_CUSTOMERS} = ? LIMIT 1", (async_account,)
+        ).fetchone()
     return dict(row) if row else None
 
 

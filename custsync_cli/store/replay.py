@@ -20,6 +20,7 @@ ACTION_STATUS: dict[str, str | None] = {
     "blocked": "blocked",
     "released": "pending",
     "discarded": "discarded",
+    "linked": "synced",
     "distributed": None,
     "edited": None,
     "warning": None,
@@ -94,19 +95,22 @@ class _Replayed:
 
 def _replayed_customers(conn: sqlite3.Connection) -> Iterator[_Replayed]:
     """Every account a synced customer event names, in account order, replayed."""
+    # A linked create applies its values (if any) to the customer it was linked to, as an
+    # update does; it creates nothing.
     events = conn.execute(
         "SELECT s.customer_account, s.operation_id, s.details, json_extract(p.details,"
-        " '$.operation') FROM audit_log s JOIN audit_log p INDEXED BY audit_log_operation"
-        " ON p.operation_id = s.operation_id AND p.action = 'pulled'"
-        " WHERE s.action = 'synced' AND s.customer_account IS NOT NULL"
+        " '$.operation'), s.action FROM audit_log s JOIN audit_log p"
+        " INDEXED BY audit_log_operation ON p.operation_id = s.operation_id"
+        " AND p.action = 'pulled' WHERE s.action IN ('synced', 'linked')"
+        " AND s.customer_account IS NOT NULL"
         " AND json_extract(p.details, '$.operation') IN ('create_customer', 'update_customer')"
         " ORDER BY s.customer_account, s.id"
     )
     for account, rows in groupby(events, key=itemgetter(0)):
         done = _Replayed(str(account))
-        for _, op_id, details, kind in rows:
+        for _, op_id, details, kind, action in rows:
             applied = json.loads(details).get("applied")
-            if kind == "create_customer":
+            if kind == "create_customer" and action == "synced":
                 done.creator = int(op_id)
                 done.creates += 1
                 done.values = dict(applied) if isinstance(applied, dict) else None

@@ -212,6 +212,26 @@ def _newer_fields(conn: sqlite3.Connection, row: dict[str, Any]) -> dict[str, in
     return newer_fields(op, StoreLookups(conn)) if op is not None else {}
 
 
+def _link_hint(
+    conn: sqlite3.Connection, row: dict[str, Any], errors: list[dict[str, str]]
+) -> str | None:
+    """For a create that failed as a duplicate email: the ``link`` command that resolves it
+    onto the customer who has that email now. Names the account only, never the email."""
+    if row["status"] != "failed" or row["operation"] != "create_customer":
+        return None
+    if not any(error["code"] == "duplicate_email" for error in errors):
+        return None
+    email = conn.execute(
+        "SELECT new_value FROM operation_fields WHERE operation_id = ? AND name = 'email'"
+        " AND dropped = 0",
+        (row["id"],),
+    ).fetchone()
+    owner = hq.email_owner(conn, email[0], None) if email and email[0] else None
+    if owner is None:
+        return None
+    return f'custsync link {row["id"]} --to {owner} --reason "same person as {owner}"'
+
+
 def operation_detail(
     conn: sqlite3.Connection, op_id: int, catalogue: Catalogue
 ) -> dict[str, Any] | None:
@@ -223,13 +243,17 @@ def operation_detail(
     errors = errors_by_operation(conn, [op_id])[op_id]
     detail = list_json(row, errors)
     fields = field_grid(conn, row, errors, catalogue)
+    events = history(conn, op_id)
+    linked = [event for event in events if event["action"] == "linked"]
+    row["linked_by"] = linked[-1]["actor"] if linked else None
     detail["change_description"] = " ".join(describe_operation(row, fields, errors))
+    detail["link_hint"] = _link_hint(conn, row, errors)
     detail["fields"] = [
         {key: value for key, value in f.items() if key != "sent"} for f in fields if f["sent"]
     ]
     detail["missing_fields"] = [f["name"] for f in fields if not f["sent"]]
     detail["conflicts"] = conflicts_json(_newer_fields(conn, row))
-    detail["history"] = history(conn, op_id)
+    detail["history"] = events
     for key in DETAIL_KEYS:
         detail[key] = row[key]
     return detail

@@ -69,7 +69,8 @@ def test_audit_refuses_an_unknown_action_with_the_closest_one(shop: Shop) -> Non
     assert "--action: unknown action 'edit'; did you mean edited?" in result.stderr
     nothing_close = shop.workspace.run("audit", "--action", "zzz")
     assert nothing_close.returncode == 2
-    assert "(valid: blocked, discarded, distributed, edited, pulled," in nothing_close.stderr
+    valid = "(valid: blocked, discarded, distributed, edited, linked, pulled,"
+    assert valid in nothing_close.stderr
     assert shop.workspace.run("audit", "--action", "watermark_reset").returncode == 0
 
 

@@ -1,0 +1,67 @@
+"""The writes and questions of ``custsync link``: a failed create ends synced onto a customer."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+
+from custsync_cli.domain.models import Operation
+from custsync_cli.store.operations import CUSTOMER_KINDS, replace_errors
+
+
+def mark_linked(
+    conn: sqlite3.Connection,
+    op: Operation,
+    account: str,
+    hq_values: Mapping[str, str | None],
+    now: str,
+) -> None:
+    """``op`` synced onto ``account``; its fields' old values are that customer's values, and
+    every operation of its async customer without an account takes this one."""
+    conn.execute(
+        "UPDATE operations SET status = 'synced', customer_account = ?, synced_at = ?,"
+        " last_error = NULL, blocked_by = NULL, attempts = attempts + 1, updated_at = ?,"
+        " version = version + 1 WHERE id = ?",
+        (account, now, now, op.id),
+    )
+    replace_errors(conn, op.id, [])
+    conn.executemany(
+        "UPDATE operation_fields SET old_value = ? WHERE operation_id = ? AND name = ?",
+        [(hq_values.get(name), op.id, name) for name in op.values],
+    )
+    conn.execute(
+        "UPDATE operations SET customer_account = ? WHERE async_account = ?"
+        " AND customer_account IS NULL",
+        (account, op.async_account),
+    )
+
+
+def release_dependants(conn: sqlite3.Connection, op_id: int, now: str) -> list[int]:
+    """The operations blocked behind ``op_id`` back to pending; their ids, in id order."""
+    ids = [
+        int(row[0])
+        for row in conn.execute(
+            "SELECT id FROM operations WHERE blocked_by = ? AND status = 'blocked' ORDER BY id",
+            (op_id,),
+        )
+    ]
+    conn.executemany(
+        "UPDATE operations SET status = 'pending', blocked_by = NULL, last_error = NULL,"
+        " updated_at = ?, version = version + 1 WHERE id = ?",
+        [(now, dependant) for dependant in ids],
+    )
+    return ids
+
+
+def later_customer_fields(conn: sqlite3.Connection, account: str, op: Operation) -> dict[str, int]:
+    """Field -> the latest synced customer operation of ``account`` (whichever async customer
+    it came from) later than ``op`` that applied it: the newer HQ values a link keeps."""
+    rows = conn.execute(
+        "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
+        " ON f.operation_id = o.id WHERE o.customer_account = ? AND o.status = 'synced'"
+        " AND o.id != ? AND (o.timestamp > ? OR (o.timestamp = ? AND o.id > ?))"
+        " AND o.operation IN (?, ?) AND f.dropped = 0 AND f.conflict_with IS NULL"
+        " GROUP BY f.name",
+        (account, op.id, op.timestamp, op.timestamp, op.id, *CUSTOMER_KINDS),
+    ).fetchall()
+    return {str(name): int(by) for name, by in rows}
