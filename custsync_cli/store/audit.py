@@ -12,6 +12,8 @@ from typing import Any
 from custsync_cli.errors import UsageError
 
 GENESIS_HASH = "0" * 64
+# What the views and listings show as an event's hash: 64 hex digits in either format.
+HASH_HEX_SQL = "CASE typeof(hash) WHEN 'blob' THEN lower(hex(hash)) ELSE hash END AS hash"
 # Every action the jobs and repairs record, in the order an operation usually meets them.
 ACTIONS = (
     "pulled",
@@ -70,18 +72,43 @@ def event_hash(
     channel: str | None,
     details_json: str,
 ) -> str:
-    """SHA-256 over the previous hash and a canonical JSON form of the event."""
+    """The hash of an event written before m004: hex SHA-256 over the previous hex hash and a
+    canonical JSON form of the event. Such events keep their hash as 64 hex digits (text)."""
     body = _COMPACT.encode(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+def event_digest(
+    prev: bytes,
+    event_id: int,
+    at: str,
+    actor: str,
+    action: str,
+    operation_id: int | None,
+    customer_account: str | None,
+    channel: str | None,
+    details_json: str,
+) -> bytes:
+    """The hash of an event since m004: SHA-256 over the previous event's 32-byte hash and the
+    same canonical JSON form of the event, stored as a 32-byte blob."""
+    body = _COMPACT.encode(
+        [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
+    )
+    return hashlib.sha256(prev + body.encode("utf-8")).digest()
+
+
+def hash_hex(stored: str | bytes) -> str:
+    """A stored hash (hex text before m004, a blob since) as 64 hex digits."""
+    return stored.hex() if isinstance(stored, bytes) else str(stored)
+
+
 def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
     row = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     if row is None:
         return 0, GENESIS_HASH
-    return int(row[0]), str(row[1])
+    return int(row[0]), hash_hex(row[1])
 
 
 def append_events(conn: sqlite3.Connection, events: list[AuditEvent]) -> tuple[int, str]:
@@ -105,14 +132,19 @@ def append_events(conn: sqlite3.Connection, events: list[AuditEvent]) -> tuple[i
 
 def append_encoded(conn: sqlite3.Connection, events: Iterable[EncodedEvent]) -> tuple[int, str]:
     """``append_events`` for events whose details are already ``canonical_details`` text."""
-    last_id, prev = chain_head(conn)
+    last_id, head = chain_head(conn)
+    prev = bytes.fromhex(head)
+    sha256 = hashlib.sha256
+    encode = _COMPACT.encode
     rows: list[tuple[Any, ...]] = []
     append = rows.append
     for at, actor, action, operation_id, customer_account, channel, details_json in events:
         last_id += 1
-        digest = event_hash(
-            prev, last_id, at, actor, action, operation_id, customer_account, channel, details_json
+        # event_digest, inlined: this loop runs for every event the jobs write.
+        body = encode(
+            [last_id, at, actor, action, operation_id, customer_account, channel, details_json]
         )
+        prev = sha256(prev + body.encode("utf-8")).digest()
         append(
             (
                 last_id,
@@ -124,19 +156,18 @@ def append_encoded(conn: sqlite3.Connection, events: Iterable[EncodedEvent]) -> 
                 channel,
                 details_json,
                 prev,
-                digest,
             )
         )
-        prev = digest
     if not rows:
-        return last_id, prev
+        return last_id, head
     conn.executemany(
         "INSERT INTO audit_log (id, at, actor, action, operation_id, customer_account, channel,"
-        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " details, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
-    anchor_head(conn, last_id, prev)
-    return last_id, prev
+    head = prev.hex()
+    anchor_head(conn, last_id, head)
+    return last_id, head
 
 
 def anchor_head(conn: sqlite3.Connection, head_id: int, head_hash: str) -> None:
@@ -210,22 +241,32 @@ def _anchors(
     return anchors
 
 
-def verify_chain(conn: sqlite3.Connection, expect: tuple[int, str] | None = None) -> VerifyResult:
+def verify_chain(
+    conn: sqlite3.Connection,
+    expect: tuple[int, str] | None = None,
+    start: tuple[int, str] = (0, GENESIS_HASH),
+) -> VerifyResult:
     """Recompute the chain; name the first event that was edited, removed or reordered.
 
     Every recorded head (the anchors written with each append, each job run's, and ``expect``,
     an external witness) must still be on the chain: a head beyond its end means events were
     cut off the end, a head with another hash means the chain was rewritten below it.
+    ``start`` is the (id, hash) the store's first event follows: nothing for a whole log.
+
+    Events written before m004 keep their hex text hash and are checked by ``event_hash``;
+    later ones have a blob and ``event_digest``. Once a blob appears, text may not follow.
     """
     recorded: dict[int, list[tuple[str, str]]] = {}
     for head_id, head_hash, source in _anchors(conn, expect):
         recorded.setdefault(head_id, []).append((head_hash, source))
-    prev = GENESIS_HASH
-    expected_id = 1
-    count = 0
+    prev_hex: str | None = start[1]
+    prev = bytes.fromhex(start[1])
+    expected_id = start[0] + 1
+    count = start[0]
     cursor = conn.execute(
         "SELECT id, at, actor, action, operation_id, customer_account, channel, details,"
-        " prev_hash, hash FROM audit_log ORDER BY id"
+        " hash FROM audit_log WHERE id > ? ORDER BY id",
+        (start[0],),
     )
     for row in cursor:
         event_id = int(row[0])
@@ -233,19 +274,26 @@ def verify_chain(conn: sqlite3.Connection, expect: tuple[int, str] | None = None
             return VerifyResult(
                 False, count, f"event {expected_id} is missing (next is {event_id})", expected_id
             )
-        if row[8] != prev:
+        stored = row[8]
+        if isinstance(stored, bytes):
+            digest = event_digest(prev, event_id, *row[1:8])
+            if digest != stored:
+                return VerifyResult(False, count, f"event {event_id} was changed", event_id)
+            prev, prev_hex = digest, None
+        elif prev_hex is None:
             return VerifyResult(
-                False, count, f"event {event_id} does not follow the event before it", event_id
+                False, count, f"event {event_id} has the old hash format after the new", event_id
             )
-        digest = event_hash(prev, event_id, *row[1:8])
-        if digest != row[9]:
-            return VerifyResult(False, count, f"event {event_id} was changed", event_id)
+        else:
+            prev_hex = event_hash(prev_hex, event_id, *row[1:8])
+            if prev_hex != stored:
+                return VerifyResult(False, count, f"event {event_id} was changed", event_id)
+            prev = bytes.fromhex(prev_hex)
         for head_hash, source in recorded.get(event_id, ()):
-            if head_hash != digest:
+            if head_hash != (prev_hex or prev.hex()):
                 return VerifyResult(
                     False, count, f"event {event_id} differs from what {source} recorded", event_id
                 )
-        prev = digest
         expected_id += 1
         count += 1
     beyond = [(head_id, source) for head_id, heads in recorded.items() for _, source in heads]
