@@ -69,6 +69,11 @@ class Sample:
     returncode: int
     stdout: str
     stderr: str
+    # Bytes the child caused to be written to storage: rusage ru_oublock (512-byte blocks,
+    # Linux's task I/O accounting, the write_bytes of /proc/PID/io) from wait4.
+    write_bytes: int = 0
+    # Store file plus its WAL after the run, for the runs that leave a store (else 0).
+    store_bytes: int = 0
 
 
 def run_process(cmd: list[str], cwd: Path, env: dict[str, str]) -> Sample:
@@ -87,6 +92,7 @@ def run_process(cmd: list[str], cwd: Path, env: dict[str, str]) -> Sample:
         proc.returncode,
         out_path.read_text(errors="replace"),
         err_path.read_text(errors="replace"),
+        int(usage.ru_oublock) * 512,
     )
     out_path.unlink()
     err_path.unlink()
@@ -125,6 +131,12 @@ def custsync_env(root: Path) -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     return env
+
+
+def store_size(path: Path) -> int:
+    """The store file and its WAL, as they are on disk after a run."""
+    wal = path.with_name(path.name + "-wal")
+    return sum(p.stat().st_size for p in (path, wal) if p.exists())
 
 
 def median(values: list[float]) -> float:
@@ -173,6 +185,7 @@ class Bench:
             root = fresh_copy(self.source, self.base / "run")
             env = custsync_env(root)
             sample = run_process([CUSTSYNC, "run-jobs", "--format", "json"], root, env)
+            sample.store_bytes = store_size(root / "custsync.db")
             self.add("run-jobs", checked(sample, "custsync run-jobs"))
             if rep == 0:
                 self.report = json.loads(sample.stdout.strip().splitlines()[-1])
@@ -189,10 +202,15 @@ class Bench:
 
             root = fresh_copy(self.source, self.base / "run")
             floor = [PYTHON, str(HERE / "floor.py"), str(root)]
-            self.add("floor", checked(run_process(floor, root, env), "floor.py"))
+            sample = checked(run_process(floor, root, env), "floor.py")
+            sample.store_bytes = store_size(root / "floor.db")
+            self.add("floor", sample)
             root = fresh_copy(self.source, self.base / "run")
-            indexed = [*floor, "--indexed"]
-            self.add("floor-indexed", checked(run_process(indexed, root, env), "floor --indexed"))
+            indexed = [PYTHON, str(HERE / "floor.py"), str(root), "--indexed"]
+            sample = checked(run_process(indexed, root, env), "floor --indexed")
+            sample.store_bytes = store_size(root / "floor.db")
+            self.add("floor-indexed", sample)
+            floor = [PYTHON, str(HERE / "floor.py"), str(root)]
             root = fresh_copy(self.source, self.base / "run")
             for job in ("pull", "sync", "distribute") if self.phases else ():
                 sample = run_process([*floor, "--job", job], root, env)
@@ -267,6 +285,12 @@ class Bench:
     def rss_mb(self, key: str) -> float:
         return median([s.max_rss_kb / 1024 for s in self.samples.get(key, [])])
 
+    def store_per_op(self, key: str) -> float:
+        return median([s.store_bytes / self.ops for s in self.samples.get(key, [])])
+
+    def written_mb(self, key: str) -> float:
+        return median([s.write_bytes / 1e6 for s in self.samples.get(key, [])])
+
     def table(self) -> list[dict[str, Any]]:
         """Rows of (figure, custsync median, baseline median, ratio), wall and CPU time."""
         rows: list[dict[str, Any]] = []
@@ -287,6 +311,10 @@ class Bench:
                 return
             if unit == "MB":
                 ours, theirs = self.rss_mb(key), self.rss_mb(base)
+            elif unit == "B/op":
+                ours, theirs = self.store_per_op(key), self.store_per_op(base)
+            elif unit == "MB written":
+                ours, theirs = self.written_mb(key), self.written_mb(base)
             elif unit == "ops/s":
                 ours, theirs = self.ops / self.seconds(key), self.ops / self.seconds(base)
             else:
@@ -313,6 +341,11 @@ class Bench:
         for job in ("pull", "sync", "distribute"):
             row(f"{job} throughput", job, f"floor-{job}", "ops/s", f"floor.py --job {job}")
         row("run-jobs peak RSS", "run-jobs", "floor", "MB", "floor.py (holds all rows)")
+        row("run-jobs peak RSS vs indexed", "run-jobs", "floor-indexed", "MB", "floor.py --indexed")
+        row("store bytes per operation", "run-jobs", "floor", "B/op", "floor.py")
+        row("store bytes vs indexed", "run-jobs", "floor-indexed", "B/op", "floor.py --indexed")
+        row("bytes written", "run-jobs", "floor", "MB written", "floor.py (rusage oublock)")
+        row("bytes written vs indexed", "run-jobs", "floor-indexed", "MB written", "--indexed")
         for key in ("list --status failed", "list --where email=", "show <id>"):
             row(key, key, f"{key} baseline", "s", "sqlite-utils query")
         row("--version", "--version", "python -c pass", "s", "python -c pass")
@@ -329,8 +362,10 @@ def fmt(value: float | None, unit: str) -> str:
         return "-"
     if unit == "ops/s":
         return f"{value:,.0f}"
-    if unit == "MB":
+    if unit in ("MB", "MB written"):
         return f"{value:.1f}"
+    if unit == "B/op":
+        return f"{value:,.0f}"
     return f"{value:.3f}"
 
 
@@ -425,7 +460,13 @@ def main() -> None:
             "repeat": bench.repeat,
             "samples": {
                 key: [
-                    {"seconds": s.seconds, "cpu_seconds": s.cpu_seconds, "max_rss_kb": s.max_rss_kb}
+                    {
+                        "seconds": s.seconds,
+                        "cpu_seconds": s.cpu_seconds,
+                        "max_rss_kb": s.max_rss_kb,
+                        "write_bytes": s.write_bytes,
+                        "store_bytes": s.store_bytes,
+                    }
                     for s in samples
                 ]
                 for key, samples in bench.samples.items()

@@ -9,7 +9,9 @@ Refactors of the jobs and the repair library must leave this dump unchanged::
 Timestamps, hashes and process ids differ from run to run and are left out; everything else
 in every table (operations, field values, errors, HQ customers and addresses, sequences,
 watermarks, job-run counts and the audit events' actions and details) is dumped in a fixed
-order, once with a small batch size and once with the default.
+order, once with a small batch size and once with the default. The dump may change form
+when the store's format does; the command outputs dumped after it (``list``, ``show`` of a
+sample of operations, ``audit``, as JSON without the volatile keys) must not.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -105,7 +109,39 @@ def run(root: Path, ops: int, seed: int, batch_size: int) -> list[str]:
     failed = [str(op["id"]) for op in json.loads(check(listed, ("list",)).stdout)]
     check(custsync(root, "discard", *failed, "--reason", "golden", "--yes"), ("discard",))
     check(custsync(root, "run-jobs"), ("run-jobs",))
-    return dump(root / "custsync.db")
+    return dump(root / "custsync.db") + outputs(root)
+
+
+# The clock of the run as text shows it ("2026-05-04 12:30"); the channels' own timestamps are
+# from the generated data's fixed dates and stay.
+RUN_DAY = time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def stable(value: object) -> object:
+    """``value`` without the keys and the clock times that differ from run to run."""
+    if isinstance(value, str):
+        return re.sub(rf"{RUN_DAY} \d\d:\d\d", "<run time>", value)
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    return value
+
+
+def outputs(root: Path) -> list[str]:
+    """What list, show and audit print on the store, as JSON, one line per object."""
+    lines: list[str] = []
+    listed = check(custsync(root, "list", "--all", "--format", "json"), ("list", "--all"))
+    operations = json.loads(listed.stdout)
+    commands: list[tuple[str, ...]] = [("list", "--all"), ("audit", "--limit", "100000")]
+    commands += [("show", str(op["id"])) for op in operations[::50]]
+    for command in commands:
+        result = check(custsync(root, *command, "--format", "json"), command)
+        lines.append(f"## output: {' '.join(command)}")
+        value = json.loads(result.stdout)
+        for item in value if isinstance(value, list) else [value]:
+            lines.append(json.dumps(stable(item), ensure_ascii=False, sort_keys=True))
+    return lines
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from custsync_cli.errors import StoreError
-from custsync_cli.store.audit import chain_head, chain_start
+from custsync_cli.store.audit import chain_head, chain_start, hash_hex
 from custsync_cli.store.database import (
     BUSY_TIMEOUT_MS,
     Store,
@@ -116,7 +116,7 @@ def plan_cut(conn: sqlite3.Connection, cutoff: str) -> Plan:
         " WHERE id BETWEEN ? AND ?",
         (best, plan.first_event_id, best),
     ).fetchone()
-    plan.from_time, plan.to_time, plan.end_hash = str(row[0]), str(row[1]), str(row[2])
+    plan.from_time, plan.to_time, plan.end_hash = str(row[0]), str(row[1]), hash_hex(row[2])
     row = conn.execute(
         "SELECT count(DISTINCT operation_id), min(operation_id), max(operation_id)"
         " FROM audit_log WHERE id BETWEEN ? AND ?",

@@ -12,6 +12,8 @@ from typing import Any
 from custsync_cli.errors import UsageError
 
 GENESIS_HASH = "0" * 64
+# What the views and listings show as an event's hash: 64 hex digits in either format.
+HASH_HEX_SQL = "CASE typeof(hash) WHEN 'blob' THEN lower(hex(hash)) ELSE hash END AS hash"
 # Every action the jobs and repairs record, in the order an operation usually meets them.
 ACTIONS = (
     "pulled",
@@ -71,11 +73,36 @@ def event_hash(
     channel: str | None,
     details_json: str,
 ) -> str:
-    """SHA-256 over the previous hash and a canonical JSON form of the event."""
+    """The hash of an event written before m005: hex SHA-256 over the previous hex hash and a
+    canonical JSON form of the event. Such events keep their hash as 64 hex digits (text)."""
     body = _COMPACT.encode(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def event_digest(
+    prev: bytes,
+    event_id: int,
+    at: str,
+    actor: str,
+    action: str,
+    operation_id: int | None,
+    customer_account: str | None,
+    channel: str | None,
+    details_json: str,
+) -> bytes:
+    """The hash of an event since m005: SHA-256 over the previous event's 32-byte hash and the
+    same canonical JSON form of the event, stored as a 32-byte blob."""
+    body = _COMPACT.encode(
+        [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
+    )
+    return hashlib.sha256(prev + body.encode("utf-8")).digest()
+
+
+def hash_hex(stored: str | bytes) -> str:
+    """A stored hash (hex text before m005, a blob since) as 64 hex digits."""
+    return stored.hex() if isinstance(stored, bytes) else str(stored)
 
 
 def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
@@ -83,7 +110,7 @@ def chain_head(conn: sqlite3.Connection) -> tuple[int, str]:
     if row is None:
         # Every event may have moved to archives: the chain goes on from the last one's end.
         return chain_start(conn)
-    return int(row[0]), str(row[1])
+    return int(row[0]), hash_hex(row[1])
 
 
 def append_events(conn: sqlite3.Connection, events: list[AuditEvent]) -> tuple[int, str]:
@@ -107,14 +134,19 @@ def append_events(conn: sqlite3.Connection, events: list[AuditEvent]) -> tuple[i
 
 def append_encoded(conn: sqlite3.Connection, events: Iterable[EncodedEvent]) -> tuple[int, str]:
     """``append_events`` for events whose details are already ``canonical_details`` text."""
-    last_id, prev = chain_head(conn)
+    last_id, head = chain_head(conn)
+    prev = bytes.fromhex(head)
+    sha256 = hashlib.sha256
+    encode = _COMPACT.encode
     rows: list[tuple[Any, ...]] = []
     append = rows.append
     for at, actor, action, operation_id, customer_account, channel, details_json in events:
         last_id += 1
-        digest = event_hash(
-            prev, last_id, at, actor, action, operation_id, customer_account, channel, details_json
+        # event_digest, inlined: this loop runs for every event the jobs write.
+        body = encode(
+            [last_id, at, actor, action, operation_id, customer_account, channel, details_json]
         )
+        prev = sha256(prev + body.encode("utf-8")).digest()
         append(
             (
                 last_id,
@@ -126,19 +158,18 @@ def append_encoded(conn: sqlite3.Connection, events: Iterable[EncodedEvent]) -> 
                 channel,
                 details_json,
                 prev,
-                digest,
             )
         )
-        prev = digest
     if not rows:
-        return last_id, prev
+        return last_id, head
     conn.executemany(
         "INSERT INTO audit_log (id, at, actor, action, operation_id, customer_account, channel,"
-        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " details, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
-    anchor_head(conn, last_id, prev)
-    return last_id, prev
+    head = prev.hex()
+    anchor_head(conn, last_id, head)
+    return last_id, head
 
 
 def anchor_head(conn: sqlite3.Connection, head_id: int, head_hash: str) -> None:
@@ -241,21 +272,27 @@ def verify_chain(
     cut off the end, a head with another hash means the chain was rewritten below it.
     The chain continues from ``start`` (event id and hash before its first event), by default
     ``chain_start``; heads recorded before it belong to an archive and are checked there.
+
+    Events written before m005 keep their hex text hash and are checked by ``event_hash``;
+    later ones have a blob and ``event_digest``. Once a blob appears, text may not follow.
     """
-    start_id, prev = start if start is not None else chain_start(conn)
+    start_id, start_hash = start if start is not None else chain_start(conn)
     recorded: dict[int, list[tuple[str, str]]] = {}
     for head_id, head_hash, source in _anchors(conn, expect):
-        if head_id == start_id and head_id > 0 and head_hash != prev:
+        if head_id == start_id and head_id > 0 and head_hash != start_hash:
             return VerifyResult(
                 False, 0, f"event {head_id} differs from what {source} recorded", head_id
             )
         if head_id > start_id:
             recorded.setdefault(head_id, []).append((head_hash, source))
+    prev_hex: str | None = start_hash
+    prev = bytes.fromhex(start_hash)
     expected_id = start_id + 1
     count = 0
     cursor = conn.execute(
         "SELECT id, at, actor, action, operation_id, customer_account, channel, details,"
-        " prev_hash, hash FROM audit_log ORDER BY id"
+        " hash FROM audit_log WHERE id > ? ORDER BY id",
+        (start_id,),
     )
     for row in cursor:
         event_id = int(row[0])
@@ -263,19 +300,26 @@ def verify_chain(
             return VerifyResult(
                 False, count, f"event {expected_id} is missing (next is {event_id})", expected_id
             )
-        if row[8] != prev:
+        stored = row[8]
+        if isinstance(stored, bytes):
+            digest = event_digest(prev, event_id, *row[1:8])
+            if digest != stored:
+                return VerifyResult(False, count, f"event {event_id} was changed", event_id)
+            prev, prev_hex = digest, None
+        elif prev_hex is None:
             return VerifyResult(
-                False, count, f"event {event_id} does not follow the event before it", event_id
+                False, count, f"event {event_id} has the old hash format after the new", event_id
             )
-        digest = event_hash(prev, event_id, *row[1:8])
-        if digest != row[9]:
-            return VerifyResult(False, count, f"event {event_id} was changed", event_id)
+        else:
+            prev_hex = event_hash(prev_hex, event_id, *row[1:8])
+            if prev_hex != stored:
+                return VerifyResult(False, count, f"event {event_id} was changed", event_id)
+            prev = bytes.fromhex(prev_hex)
         for head_hash, source in recorded.get(event_id, ()):
-            if head_hash != digest:
+            if head_hash != (prev_hex or prev.hex()):
                 return VerifyResult(
                     False, count, f"event {event_id} differs from what {source} recorded", event_id
                 )
-        prev = digest
         expected_id += 1
         count += 1
     last_id = start_id + count

@@ -247,11 +247,35 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
     )
 
 
+def m005_compact_audit(conn: sqlite3.Connection) -> None:
+    """The previous event's hash is no longer stored beside each event (it is that event's).
+
+    The delete trigger keeps m004's rule: only events an archive holds may leave the store.
+
+    Events already written keep their hex text hash and details, verified by the old rule;
+    new events store a 32-byte blob hash (see store/audit.py and docs/reliability.md).
+    """
+    _run(
+        conn,
+        """
+DROP TRIGGER audit_log_no_update;
+DROP TRIGGER audit_log_no_delete;
+ALTER TABLE audit_log DROP COLUMN prev_hash;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN NOT EXISTS (SELECT 1 FROM archives WHERE archives.last_event_id >= OLD.id)
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
+""",
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_channel_counters,
     m003_audit_anchors,
     m004_archives,
+    m005_compact_audit,
 ]
 
 

@@ -14,6 +14,7 @@ from custsync_cli.domain.describe import describe_operation
 from custsync_cli.domain.fields import Catalogue
 from custsync_cli.domain.models import EDITABLE_STATUSES
 from custsync_cli.store import hq
+from custsync_cli.store.audit import HASH_HEX_SQL
 from custsync_cli.store.database import placeholders
 from custsync_cli.store.filters import OperationFilter
 from custsync_cli.store.lookups import StoreLookups
@@ -114,7 +115,8 @@ def history(conn: sqlite3.Connection, op_id: int) -> list[dict[str, Any]]:
     return [
         audit_json(row)
         for row in conn.execute(
-            "SELECT id, at, actor, action, operation_id, customer_account, channel, details, hash"
+            "SELECT id, at, actor, action, operation_id, customer_account, channel, details,"
+            f" {HASH_HEX_SQL}"
             " FROM audit_log WHERE operation_id = ? ORDER BY id",
             (op_id,),
         )
@@ -360,7 +362,8 @@ def audit_page(
     """Matching audit events, newest first, and how many match in all."""
     clause, params = flt.clause()
     rows = conn.execute(
-        "SELECT id, at, actor, action, operation_id, customer_account, channel, details, hash"
+        "SELECT id, at, actor, action, operation_id, customer_account, channel, details,"
+        f" {HASH_HEX_SQL}"
         f" FROM audit_log WHERE {clause} ORDER BY id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from custsync_cli.store.audit import HASH_HEX_SQL
 from tests.cli.conftest import Shop
 from tests.conftest import Invoke
 
@@ -38,7 +39,9 @@ def events(cli: Invoke, *args: str) -> list[dict[str, Any]]:
 def store_events(shop: Shop, where: str = "1", params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
     with shop.store() as conn:
         return conn.execute(
-            f"SELECT * FROM audit_log WHERE {where} ORDER BY id DESC", params
+            "SELECT id, at, actor, action, operation_id, customer_account, channel, details,"
+            f" {HASH_HEX_SQL} FROM audit_log WHERE {where} ORDER BY id DESC",
+            params,
         ).fetchall()
 
 

@@ -23,6 +23,7 @@ from custsync_cli.store.database import open_store
 from custsync_cli.store.replay import verify_trail
 from tests.cli.conftest import Shop, build_shop
 from tests.helpers import Result, Workspace
+from tests.reliability.legacy_audit import as_written_before_m005
 
 Invoke = Callable[..., Result]
 
@@ -88,14 +89,16 @@ def test_an_edited_event_is_named(store: Path) -> None:
 
 def _rehash(conn: sqlite3.Connection, event_id: int) -> None:
     """Recompute one event's own hash after it was edited, as a careful attacker would."""
-    from custsync_cli.store.audit import event_hash
+    from custsync_cli.store.audit import event_digest
 
+    prev = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (event_id - 1,)).fetchone()[0]
     row = conn.execute(
-        "SELECT prev_hash, id, at, actor, action, operation_id, customer_account, channel,"
+        "SELECT id, at, actor, action, operation_id, customer_account, channel,"
         " details FROM audit_log WHERE id = ?",
         (event_id,),
     ).fetchone()
-    conn.execute("UPDATE audit_log SET hash = ? WHERE id = ?", (event_hash(*row), event_id))
+    digest = event_digest(prev, *row)
+    conn.execute("UPDATE audit_log SET hash = ? WHERE id = ?", (digest, event_id))
 
 
 def _anchored(conn: sqlite3.Connection) -> set[int]:
@@ -109,8 +112,9 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_link_to_the_next_event(store:
     _rehash(conn, event_id)
     result = verify_chain(conn)
     assert not result.ok
+    # The next event was chained to the hash the edit replaced.
     assert result.bad_event_id == event_id + 1
-    assert "does not follow" in (result.problem or "")
+    assert f"event {event_id + 1} was changed" in (result.problem or "")
 
 
 def test_an_anchored_head_rewritten_with_its_hash_is_named_by_the_anchor(store: Path) -> None:
@@ -141,7 +145,7 @@ def test_removing_the_last_events_is_detected_through_the_job_runs(store: Path) 
 
 def test_reordered_events_are_named(store: Path) -> None:
     conn = _tamper(store)
-    columns = "at, actor, action, operation_id, customer_account, channel, details, prev_hash, hash"
+    columns = "at, actor, action, operation_id, customer_account, channel, details, hash"
     first = conn.execute(f"SELECT {columns} FROM audit_log WHERE id = 30").fetchone()
     second = conn.execute(f"SELECT {columns} FROM audit_log WHERE id = 31").fetchone()
     assignments = ", ".join(f"{name.strip()} = ?" for name in columns.split(","))
@@ -349,9 +353,9 @@ def test_records_edited_behind_custsync_are_named(
 
 def _rewrite_chain(conn: sqlite3.Connection, change: Callable[[str, dict[str, Any]], None]) -> None:
     """Rewrite every event's details and re-chain the log, its anchors and the job runs' heads."""
-    from custsync_cli.store.audit import GENESIS_HASH, canonical_details, event_hash
+    from custsync_cli.store.audit import canonical_details, event_digest
 
-    prev = GENESIS_HASH
+    prev = bytes(32)
     rows = conn.execute(
         "SELECT id, at, actor, action, operation_id, customer_account, channel, details"
         " FROM audit_log ORDER BY id"
@@ -360,14 +364,14 @@ def _rewrite_chain(conn: sqlite3.Connection, change: Callable[[str, dict[str, An
         parsed = json.loads(details)
         change(action, parsed)
         text = canonical_details(parsed)
-        digest = event_hash(prev, event_id, at, actor, action, op_id, account, channel, text)
+        digest = event_digest(prev, event_id, at, actor, action, op_id, account, channel, text)
         conn.execute(
-            "UPDATE audit_log SET details = ?, prev_hash = ?, hash = ? WHERE id = ?",
-            (text, prev, digest, event_id),
+            "UPDATE audit_log SET details = ?, hash = ? WHERE id = ?", (text, digest, event_id)
         )
-        conn.execute("UPDATE audit_anchors SET head_hash = ? WHERE head_id = ?", (digest, event_id))
+        head = digest.hex()
+        conn.execute("UPDATE audit_anchors SET head_hash = ? WHERE head_id = ?", (head, event_id))
         conn.execute(
-            "UPDATE job_runs SET audit_head_hash = ? WHERE audit_head_id = ?", (digest, event_id)
+            "UPDATE job_runs SET audit_head_hash = ? WHERE audit_head_id = ?", (head, event_id)
         )
         prev = digest
 
@@ -396,7 +400,7 @@ def test_a_rewrite_of_the_whole_chain_and_its_anchors_is_not_detected(store: Pat
 
 
 def test_the_migration_anchors_a_log_written_before_anchors(tmp_path: Path, store: Path) -> None:
-    conn = _attacker_conn(store)
+    conn = as_written_before_m005(store)
     conn.execute("DROP TABLE audit_anchors")
     conn.execute("DROP TABLE retention_runs")
     conn.execute("DROP TABLE archives")
@@ -406,6 +410,7 @@ def test_the_migration_anchors_a_log_written_before_anchors(tmp_path: Path, stor
     with open_store(store) as opened:
         head = opened.query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")[0]
         anchors = opened.query("SELECT head_id, head_hash FROM audit_anchors")
+        assert verify_trail(opened.conn).ok
     assert anchors == [{"head_id": head["id"], "head_hash": head["hash"]}]
 
 
