@@ -103,7 +103,7 @@ def run(root: Path, ops: int, seed: int, batch_size: int) -> list[str]:
         check(custsync(root, *step), step)
     listed = custsync(root, "list", "--status", "failed", "--format", "json", "--limit", "15")
     failed = [str(op["id"]) for op in json.loads(check(listed, ("list",)).stdout)]
-    check(custsync(root, "discard", *failed, "--reason", "golden"), ("discard",))
+    check(custsync(root, "discard", *failed, "--reason", "golden", "--yes"), ("discard",))
     check(custsync(root, "run-jobs"), ("run-jobs",))
     return dump(root / "custsync.db")
 

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from custsync_cli import faults
 from custsync_cli.errors import StoreError
 from custsync_cli.timeutil import utc_now
 
@@ -327,6 +328,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, migration.__name__, utc_now()),
             )
+        faults.point("migrate.before_commit")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
