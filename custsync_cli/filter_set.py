@@ -94,11 +94,12 @@ def _field_matches(values: Sequence[Any]) -> list[Condition]:
     for match in values:
         parts: list[str] = []
         params: list[Any] = []
-        if match.name in INDEXED_FIELDS:
+        if match.name in INDEXED_FIELDS and not match.contains:
             value = f"json_extract(o.new_values, '$.{match.name}')"
         else:
-            # A scan: first the cheap substring test on the row's JSON text, when it is exact
-            # enough to rule rows out (keys are sorted and values unescaped here).
+            # A scan of the table (for ~ also on an indexed field: walking its index would
+            # read every row out of order): first the cheap substring test on the row's JSON
+            # text, when it is exact enough to rule rows out (keys sorted, values unescaped).
             value = "json_extract(o.new_values, ?)"
             if _plain_json(match.value):
                 if match.contains:
