@@ -44,17 +44,17 @@ SQL_FAILED = (
     " ORDER BY timestamp DESC, id DESC LIMIT 50"
 )
 SQL_WHERE_EMAIL = (
-    f"SELECT {LIST_COLUMNS} FROM operations WHERE id IN (SELECT operation_id"
-    " FROM operation_fields WHERE name = 'email' AND new_value = :email AND dropped = 0)"
+    f"SELECT {LIST_COLUMNS} FROM operations WHERE json_extract(new_values, '$.email') = :email"
     " ORDER BY timestamp DESC, id DESC LIMIT 50"
 )
 SQL_SHOW = (
     f"SELECT {LIST_COLUMNS},"
     " (SELECT json_group_array(json_object('field', field, 'code', code, 'message', message))"
     "  FROM operation_errors WHERE operation_id = o.id) AS errors,"
-    " (SELECT json_group_array(json_object('name', name, 'old', old_value, 'new', new_value,"
-    "  'channel_value', channel_value, 'edited', edited)) FROM operation_fields"
-    "  WHERE operation_id = o.id) AS fields,"
+    " (SELECT json_group_array(json_object('name', f.key, 'old', json_extract(old_values,"
+    "  '$.\"' || f.key || '\"'), 'new', f.value, 'channel_value', json_extract(coalesce("
+    "  channel_values, new_values), '$.\"' || f.key || '\"'))) FROM json_each(new_values) f)"
+    "  AS fields,"
     " (SELECT json_group_array(json_object('at', at, 'actor', actor, 'action', action,"
     "  'details', json(details))) FROM audit_log WHERE operation_id = o.id) AS history"
     " FROM operations o WHERE id = :id"

@@ -8,6 +8,7 @@ loads neither the store nor the domain.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,6 +58,17 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+# Fields whose new value has an expression index (store migration "fields_in_row"), so
+# --where FIELD=VALUE on them is a search; any other field is a scan (docs/performance.md).
+INDEXED_FIELDS = ("email", "phone", "first_name", "last_name", "organization_name")
+
+
+def _plain_json(text: str) -> bool:
+    """Whether ``text`` is stored in the JSON text unescaped, so a substring test on the
+    whole ``new_values`` may rule a row out before any JSON is parsed."""
+    return json.dumps(text, ensure_ascii=False)[1:-1] == text
+
+
 def any_of(column: str) -> Callable[[Sequence[Any]], list[Condition]]:
     """One condition: the column is any of the values."""
 
@@ -80,22 +92,30 @@ def each(
 def _field_matches(values: Sequence[Any]) -> list[Condition]:
     conditions: list[Condition] = []
     for match in values:
-        if match.contains:
-            conditions.append(
-                (
-                    "o.id IN (SELECT operation_id FROM operation_fields WHERE name = ?"
-                    " AND dropped = 0 AND new_value LIKE ? ESCAPE '\\')",
-                    [match.name, _like(match.value)],
-                )
-            )
+        parts: list[str] = []
+        params: list[Any] = []
+        if match.name in INDEXED_FIELDS and not match.contains:
+            value = f"json_extract(o.new_values, '$.{match.name}')"
         else:
-            conditions.append(
-                (
-                    "o.id IN (SELECT operation_id FROM operation_fields WHERE name = ?"
-                    " AND new_value = ? AND dropped = 0)",
-                    [match.name, match.value],
-                )
-            )
+            # A scan of the table (for ~ also on an indexed field: walking its index would
+            # read every row out of order): first the cheap substring test on the row's JSON
+            # text, when it is exact enough to rule rows out (keys sorted, values unescaped).
+            value = "json_extract(o.new_values, ?)"
+            if _plain_json(match.value):
+                if match.contains:
+                    parts.append("o.new_values LIKE ? ESCAPE '\\'")
+                    params.append(_like(match.value))
+                else:
+                    parts.append("instr(o.new_values, ?) > 0")
+                    params.append(f'"{match.name}":"{match.value}"')
+            params.append(f'$."{match.name}"')
+        if match.contains:
+            parts.append(f"{value} LIKE ? ESCAPE '\\'")
+            params.append(_like(match.value))
+        else:
+            parts.append(f"{value} = ?")
+            params.append(match.value)
+        conditions.append((" AND ".join(parts), params))
     return conditions
 
 

@@ -17,6 +17,7 @@ from custsync_cli.domain.fields import ValueNotScalar, decode_channel_fields, to
 from custsync_cli.domain.models import FieldError, OperationType, Status, summarize_errors
 from custsync_cli.errors import ChannelError, CountersWentBack
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details
+from custsync_cli.store.field_values import encode
 from custsync_cli.store.watermarks import Watermark, read_watermark, write_watermark
 from custsync_cli.timeutil import utc_now
 
@@ -319,7 +320,6 @@ def _store_batch(
     }
     next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM operations").fetchone()[0]) + 1
     operations: list[tuple[Any, ...]] = []
-    values: list[tuple[Any, ...]] = []
     errors: list[tuple[Any, ...]] = []
     events: list[EncodedEvent] = []
     actor = ctx.actor
@@ -344,9 +344,9 @@ def _store_batch(
                 pulled_at,
                 pulled_at,
                 summarize_errors(row.errors),
+                encode(row.values),
             )
         )
-        values.extend([(op_id, name, value, value) for name, value in row.values.items()])
         if row.errors:
             malformed += 1
             errors.extend([(op_id, e.field, e.code, e.message) for e in row.errors])
@@ -355,14 +355,9 @@ def _store_batch(
         )
     conn.executemany(
         "INSERT INTO operations (id, channel, replication_counter, operation, async_account,"
-        " address_id, status, timestamp, created_by, pulled_at, updated_at, last_error)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " address_id, status, timestamp, created_by, pulled_at, updated_at, last_error,"
+        " new_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         operations,
-    )
-    conn.executemany(
-        "INSERT INTO operation_fields (operation_id, name, channel_value, new_value)"
-        " VALUES (?, ?, ?, ?)",
-        values,
     )
     conn.executemany(
         "INSERT INTO operation_errors (operation_id, field, code, message) VALUES (?, ?, ?, ?)",

@@ -21,7 +21,12 @@ from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.lookups import StoreLookups
-from custsync_cli.store.operations import ids_with_errors, load_operations, replace_errors
+from custsync_cli.store.operations import (
+    ids_with_errors,
+    load_operations,
+    record_conflicts,
+    replace_errors,
+)
 from custsync_cli.timeutil import utc_now
 
 
@@ -248,7 +253,7 @@ class _Batch(StoreLookups):
     def record_old_values(self, op: Operation, current: hq.Values | None) -> None:
         if not current:
             return
-        self.deferred.old_values.extend((current.get(name), op.id, name) for name in op.values)
+        self.deferred.old_values.append((op.id, {name: current.get(name) for name in op.values}))
 
     def fail(self, op: Operation, errors: list[FieldError]) -> None:
         self.conn.execute(
@@ -281,10 +286,7 @@ class _Batch(StoreLookups):
         self.clear_errors(op)
         conflict_list = conflicts_json(conflicts)
         if conflicts:
-            self.conn.executemany(
-                "UPDATE operation_fields SET conflict_with = ? WHERE operation_id = ? AND name = ?",
-                [(by, op.id, name) for name, by in conflicts.items()],
-            )
+            record_conflicts(self.conn, op.id, conflicts)
             self.result.conflicts[op.id] = conflict_list
         self.result.synced += 1
         self.outcome(op, Status.SYNCED)

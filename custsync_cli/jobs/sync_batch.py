@@ -10,7 +10,7 @@ from typing import Any
 from custsync_cli.domain.models import Operation
 from custsync_cli.store import hq
 from custsync_cli.store.database import chunked, placeholders
-from custsync_cli.store.operations import blocked_dependants
+from custsync_cli.store.operations import blocked_dependants, record_old_values
 
 # SQLite's NOCASE folds ASCII letters only; so does this.
 _NOCASE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -170,7 +170,7 @@ class DeferredWrites:
         self.conn = conn
         self.synced: list[tuple[Any, ...]] = []
         self.synced_unblocked: list[tuple[Any, ...]] = []
-        self.old_values: list[tuple[Any, ...]] = []
+        self.old_values: list[tuple[int, dict[str, str | None]]] = []
         self.owner_accounts: list[tuple[str, str]] = []
 
     def flush(self) -> None:
@@ -189,10 +189,9 @@ class DeferredWrites:
             " version = version + 1 WHERE id = ?",
             self.synced_unblocked,
         )
-        self._many(
-            "UPDATE operation_fields SET old_value = ? WHERE operation_id = ? AND name = ?",
-            self.old_values,
-        )
+        if self.old_values:
+            record_old_values(self.conn, self.old_values)
+            self.old_values.clear()
         self._many(
             "UPDATE operations SET customer_account = ? WHERE async_account = ?"
             " AND customer_account IS NULL",

@@ -73,7 +73,7 @@ def event_hash(
     channel: str | None,
     details_json: str,
 ) -> str:
-    """The hash of an event written before m005: hex SHA-256 over the previous hex hash and a
+    """The hash of an event written before m006: hex SHA-256 over the previous hex hash and a
     canonical JSON form of the event. Such events keep their hash as 64 hex digits (text)."""
     body = _COMPACT.encode(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
@@ -92,7 +92,7 @@ def event_digest(
     channel: str | None,
     details_json: str,
 ) -> bytes:
-    """The hash of an event since m005: SHA-256 over the previous event's 32-byte hash and the
+    """The hash of an event since m006: SHA-256 over the previous event's 32-byte hash and the
     same canonical JSON form of the event, stored as a 32-byte blob."""
     body = _COMPACT.encode(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
@@ -101,7 +101,7 @@ def event_digest(
 
 
 def hash_hex(stored: str | bytes) -> str:
-    """A stored hash (hex text before m005, a blob since) as 64 hex digits."""
+    """A stored hash (hex text before m006, a blob since) as 64 hex digits."""
     return stored.hex() if isinstance(stored, bytes) else str(stored)
 
 
@@ -273,7 +273,7 @@ def verify_chain(
     The chain continues from ``start`` (event id and hash before its first event), by default
     ``chain_start``; heads recorded before it belong to an archive and are checked there.
 
-    Events written before m005 keep their hex text hash and are checked by ``event_hash``;
+    Events written before m006 keep their hex text hash and are checked by ``event_hash``;
     later ones have a blob and ``event_digest``. Once a blob appears, text may not follow.
     """
     start_id, start_hash = start if start is not None else chain_start(conn)

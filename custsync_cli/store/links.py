@@ -6,7 +6,12 @@ import sqlite3
 from collections.abc import Mapping
 
 from custsync_cli.domain.models import Operation
-from custsync_cli.store.operations import CUSTOMER_KINDS, replace_errors
+from custsync_cli.store.operations import (
+    CUSTOMER_KINDS,
+    latest_appliers,
+    record_old_values,
+    replace_errors,
+)
 
 
 def mark_linked(
@@ -25,10 +30,7 @@ def mark_linked(
         (account, now, now, op.id),
     )
     replace_errors(conn, op.id, [])
-    conn.executemany(
-        "UPDATE operation_fields SET old_value = ? WHERE operation_id = ? AND name = ?",
-        [(hq_values.get(name), op.id, name) for name in op.values],
-    )
+    record_old_values(conn, [(op.id, {name: hq_values.get(name) for name in op.values})])
     conn.execute(
         "UPDATE operations SET customer_account = ? WHERE async_account = ?"
         " AND customer_account IS NULL",
@@ -56,12 +58,11 @@ def release_dependants(conn: sqlite3.Connection, op_id: int, now: str) -> list[i
 def later_customer_fields(conn: sqlite3.Connection, account: str, op: Operation) -> dict[str, int]:
     """Field -> the latest synced customer operation of ``account`` (whichever async customer
     it came from) later than ``op`` that applied it: the newer HQ values a link keeps."""
-    rows = conn.execute(
-        "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
-        " ON f.operation_id = o.id WHERE o.customer_account = ? AND o.status = 'synced'"
-        " AND o.id != ? AND (o.timestamp > ? OR (o.timestamp = ? AND o.id > ?))"
-        " AND o.operation IN (?, ?) AND f.dropped = 0 AND f.conflict_with IS NULL"
-        " GROUP BY f.name",
-        (account, op.id, op.timestamp, op.timestamp, op.id, *CUSTOMER_KINDS),
-    ).fetchall()
-    return {str(name): int(by) for name, by in rows}
+    return latest_appliers(
+        conn.execute(
+            "SELECT id, new_values, conflicts FROM operations WHERE customer_account = ?"
+            " AND status = 'synced' AND id != ? AND (timestamp > ? OR (timestamp = ? AND id > ?))"
+            " AND operation IN (?, ?) ORDER BY id",
+            (account, op.id, op.timestamp, op.timestamp, op.id, *CUSTOMER_KINDS),
+        )
+    )

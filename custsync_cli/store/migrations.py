@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from custsync_cli import faults
 from custsync_cli.errors import StoreError
 from custsync_cli.timeutil import utc_now
 
@@ -247,7 +248,55 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END
     )
 
 
-def m005_compact_audit(conn: sqlite3.Connection) -> None:
+def m005_fields_in_row(conn: sqlite3.Connection) -> None:
+    """Field values move from one row per field into JSON objects in the operation row, with
+    expression indexes on the fields searched most; the other fields are found by a scan."""
+    _run(
+        conn,
+        """
+ALTER TABLE operations ADD COLUMN new_values TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE operations ADD COLUMN channel_values TEXT;
+ALTER TABLE operations ADD COLUMN old_values TEXT;
+ALTER TABLE operations ADD COLUMN edited_fields TEXT;
+ALTER TABLE operations ADD COLUMN dropped_fields TEXT;
+ALTER TABLE operations ADD COLUMN conflicts TEXT;
+UPDATE operations SET
+  new_values = (SELECT json_group_object(name, new_value) FROM (SELECT name, new_value
+    FROM operation_fields WHERE operation_id = operations.id AND dropped = 0 ORDER BY name)),
+  channel_values = CASE WHEN EXISTS (SELECT 1 FROM operation_fields
+      WHERE operation_id = operations.id
+        AND (edited = 1 OR dropped = 1 OR channel_value IS NOT new_value))
+    THEN (SELECT json_group_object(name, channel_value) FROM (SELECT name, channel_value
+      FROM operation_fields WHERE operation_id = operations.id ORDER BY name)) END,
+  old_values = (SELECT json_group_object(name, old_value) FROM (SELECT name, old_value
+    FROM operation_fields WHERE operation_id = operations.id AND old_value IS NOT NULL
+    ORDER BY name) HAVING count(*) > 0),
+  edited_fields = (SELECT json_group_array(name) FROM (SELECT name FROM operation_fields
+    WHERE operation_id = operations.id AND edited = 1 ORDER BY name) HAVING count(*) > 0),
+  dropped_fields = (SELECT json_group_object(name, new_value) FROM (SELECT name, new_value
+    FROM operation_fields WHERE operation_id = operations.id AND dropped = 1 ORDER BY name)
+    HAVING count(*) > 0),
+  conflicts = (SELECT json_group_object(name, conflict_with) FROM (SELECT name, conflict_with
+    FROM operation_fields WHERE operation_id = operations.id AND conflict_with IS NOT NULL
+    ORDER BY name) HAVING count(*) > 0);
+DROP INDEX operation_fields_value;
+DROP TABLE operation_fields;
+CREATE INDEX operations_email ON operations (json_extract(new_values, '$.email'))
+  WHERE json_extract(new_values, '$.email') IS NOT NULL;
+CREATE INDEX operations_phone ON operations (json_extract(new_values, '$.phone'))
+  WHERE json_extract(new_values, '$.phone') IS NOT NULL;
+CREATE INDEX operations_first_name ON operations (json_extract(new_values, '$.first_name'))
+  WHERE json_extract(new_values, '$.first_name') IS NOT NULL;
+CREATE INDEX operations_last_name ON operations (json_extract(new_values, '$.last_name'))
+  WHERE json_extract(new_values, '$.last_name') IS NOT NULL;
+CREATE INDEX operations_organization_name
+  ON operations (json_extract(new_values, '$.organization_name'))
+  WHERE json_extract(new_values, '$.organization_name') IS NOT NULL
+""",
+    )
+
+
+def m006_compact_audit(conn: sqlite3.Connection) -> None:
     """The previous event's hash is no longer stored beside each event (it is that event's).
 
     The delete trigger keeps m004's rule: only events an archive holds may leave the store.
@@ -275,7 +324,8 @@ MIGRATIONS: list[Migration] = [
     m002_channel_counters,
     m003_audit_anchors,
     m004_archives,
-    m005_compact_audit,
+    m005_fields_in_row,
+    m006_compact_audit,
 ]
 
 
@@ -342,6 +392,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, migration.__name__, utc_now()),
             )
+        faults.point("migrate.before_commit")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
-from typing import Any
 
 from custsync_cli.domain.models import FieldError, Operation, summarize_errors
 from custsync_cli.store.database import chunked, placeholders
+from custsync_cli.store.field_values import FIELD_COLUMNS, FieldValues, encode
 
 CUSTOMER_KINDS = ("create_customer", "update_customer")
 ADDRESS_KINDS = ("create_address", "update_address")
@@ -20,23 +21,17 @@ OPERATION_COLUMNS = ", ".join(f.name for f in fields(Operation) if f.name != "va
 def load_operations(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Operation]:
     """Operations by id, in id order, with their effective new values (dropped fields left out)."""
     operations: list[Operation] = []
+    loads = json.loads
     for chunk in chunked(ids):
-        marks = placeholders(len(chunk))
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: one Operation per row, no dict in between
-        rows = cursor.execute(
-            f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id IN ({marks})", chunk
-        ).fetchall()
-        values: dict[int, dict[str, str | None]] = {row[0]: {} for row in rows}
-        for op_id, name, value in cursor.execute(
-            "SELECT operation_id, name, new_value FROM operation_fields"
-            f" WHERE operation_id IN ({marks}) AND dropped = 0",
+        for row in cursor.execute(
+            f"SELECT {OPERATION_COLUMNS}, new_values FROM operations"
+            f" WHERE id IN ({placeholders(len(chunk))})",
             chunk,
         ):
-            values[op_id][name] = value
-        for row in rows:
-            operation = Operation(*row)
-            operation.values = values[row[0]]
+            operation = Operation(*row[:-1])
+            operation.values = loads(row[-1])
             operations.append(operation)
     operations.sort(key=lambda op: op.id)
     return operations
@@ -47,15 +42,12 @@ def load_operation(conn: sqlite3.Connection, op_id: int) -> Operation | None:
     return found[0] if found else None
 
 
-def field_rows(conn: sqlite3.Connection, op_id: int) -> list[dict[str, Any]]:
-    return [
-        dict(row)
-        for row in conn.execute(
-            "SELECT name, channel_value, new_value, old_value, edited, dropped, conflict_with"
-            " FROM operation_fields WHERE operation_id = ? ORDER BY name",
-            (op_id,),
-        )
-    ]
+def field_values(conn: sqlite3.Connection, op_id: int) -> FieldValues:
+    """The operation's field columns, decoded (empty for an unknown id)."""
+    row = conn.execute(
+        f"SELECT {', '.join(FIELD_COLUMNS)} FROM operations WHERE id = ?", (op_id,)
+    ).fetchone()
+    return FieldValues.decode(tuple(row)) if row is not None else FieldValues({})
 
 
 def operation_errors(conn: sqlite3.Connection, op_id: int) -> list[FieldError]:
@@ -113,15 +105,24 @@ def later_synced_fields(conn: sqlite3.Connection, op: Operation) -> dict[str, in
     """Field -> the latest synced operation of the same customer (and kind of record), later
     than ``op``, that applied it."""
     kinds = ADDRESS_KINDS if op.operation in ADDRESS_KINDS else CUSTOMER_KINDS
-    rows = conn.execute(
-        "SELECT f.name, max(o.id) FROM operations o JOIN operation_fields f"
-        " ON f.operation_id = o.id WHERE o.async_account = ? AND o.status = 'synced'"
-        " AND o.id != ? AND (o.timestamp > ? OR (o.timestamp = ? AND o.id > ?))"
-        " AND o.operation IN (?, ?) AND o.address_id IS ? AND f.dropped = 0"
-        " AND f.conflict_with IS NULL GROUP BY f.name",
-        (op.async_account, op.id, op.timestamp, op.timestamp, op.id, *kinds, op.address_id),
-    ).fetchall()
-    return {str(name): int(by) for name, by in rows}
+    return latest_appliers(
+        conn.execute(
+            "SELECT id, new_values, conflicts FROM operations WHERE async_account = ?"
+            " AND status = 'synced' AND id != ? AND (timestamp > ? OR (timestamp = ? AND id > ?))"
+            " AND operation IN (?, ?) AND address_id IS ? ORDER BY id",
+            (op.async_account, op.id, op.timestamp, op.timestamp, op.id, *kinds, op.address_id),
+        )
+    )
+
+
+def latest_appliers(rows: Iterable[tuple[int, str, str | None]]) -> dict[str, int]:
+    """Field -> the last of ``(id, new_values, conflicts)`` rows, in id order, that applied it
+    (a field a sync kept from a newer operation was not applied by that row)."""
+    latest: dict[str, int] = {}
+    for later_id, new_values, conflicts in rows:
+        kept = json.loads(conflicts) if conflicts else {}
+        latest.update((name, int(later_id)) for name in json.loads(new_values) if name not in kept)
+    return latest
 
 
 def blocked_dependants(conn: sqlite3.Connection, ids: Sequence[int]) -> list[sqlite3.Row]:
@@ -153,24 +154,15 @@ def save_field_edits(
     An unset drops the field (the channel's value stays on record); ``address_id_column``
     keeps the operation's ``address_id`` column in step when that field is edited.
     """
+    values = field_values(conn, op_id)
     for name, value, unset in edits:
-        if unset:
-            conn.execute(
-                "UPDATE operation_fields SET dropped = 1, edited = 1"
-                " WHERE operation_id = ? AND name = ?",
-                (op_id, name),
-            )
-        else:
-            conn.execute(
-                "INSERT INTO operation_fields (operation_id, name, channel_value, new_value,"
-                " edited) VALUES (?, ?, NULL, ?, 1) ON CONFLICT (operation_id, name) DO UPDATE"
-                " SET new_value = excluded.new_value, edited = 1, dropped = 0",
-                (op_id, name, value),
-            )
+        values.edit(name, value, unset)
         if name == "address_id" and address_id_column:
             conn.execute("UPDATE operations SET address_id = ? WHERE id = ?", (value, op_id))
     conn.execute(
-        "UPDATE operations SET version = version + 1, updated_at = ? WHERE id = ?", (now, op_id)
+        f"UPDATE operations SET {', '.join(f'{c} = ?' for c in FIELD_COLUMNS)},"
+        " version = version + 1, updated_at = ? WHERE id = ?",
+        (*values.encoded(), now, op_id),
     )
 
 
@@ -229,13 +221,29 @@ def kept_conflicts(
     conn: sqlite3.Connection, op_id: int
 ) -> list[tuple[str, str | None, str | None, int]]:
     """Fields a sync kept from a later operation: (field, wanted, kept, kept_from_operation)."""
+    values = field_values(conn, op_id)
+    later = {by: field_values(conn, by) for by in set(values.conflicts.values())}
     return [
-        (str(name), wanted, kept, int(by))
-        for name, wanted, by, kept in conn.execute(
-            "SELECT f.name, f.new_value, f.conflict_with, later.new_value"
-            " FROM operation_fields f LEFT JOIN operation_fields later"
-            " ON later.operation_id = f.conflict_with AND later.name = f.name"
-            " WHERE f.operation_id = ? AND f.conflict_with IS NOT NULL ORDER BY f.name",
-            (op_id,),
-        )
+        (name, values.wanted(name), later[by].wanted(name), by)
+        for name, by in sorted(values.conflicts.items())
     ]
+
+
+def record_conflicts(conn: sqlite3.Connection, op_id: int, conflicts: dict[str, int]) -> None:
+    """Fields a sync kept from a later operation: field -> that operation."""
+    conn.execute(
+        "UPDATE operations SET conflicts = json_patch(coalesce(conflicts, '{}'), ?) WHERE id = ?",
+        (encode(conflicts), op_id),
+    )
+
+
+def record_old_values(
+    conn: sqlite3.Connection, old: Sequence[tuple[int, Mapping[str, str | None]]]
+) -> None:
+    """``(operation, {field: HQ value before it applied})``, merged into the stored old values;
+    None removes a field (no HQ value reads the same as none recorded)."""
+    conn.executemany(
+        "UPDATE operations SET old_values = nullif(json_patch(coalesce(old_values, '{}'), ?),"
+        " '{}') WHERE id = ?",
+        [(encode(values), op_id) for op_id, values in old],
+    )

@@ -18,7 +18,7 @@ from custsync_cli.store.audit import HASH_HEX_SQL
 from custsync_cli.store.database import placeholders
 from custsync_cli.store.filters import OperationFilter
 from custsync_cli.store.lookups import StoreLookups
-from custsync_cli.store.operations import load_operation
+from custsync_cli.store.operations import field_values, load_operation
 from custsync_cli.store.queries import count_matching, matching_ids
 
 LIST_KEYS = (
@@ -145,23 +145,19 @@ def field_grid(
     current = _current_values(conn, op)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for row in conn.execute(
-        "SELECT name, channel_value, new_value, old_value, edited, dropped, conflict_with"
-        " FROM operation_fields WHERE operation_id = ?",
-        (op["id"],),
-    ):
+    for row in field_values(conn, int(op["id"])).records():
         name = str(row["name"])
         seen.add(name)
         old = current.get(name) if current is not None else row["old_value"]
         new = row["new_value"]
-        dropped = bool(row["dropped"])
+        dropped = row["dropped"]
         rows.append(
             {
                 "name": name,
                 "old": old,
                 "new": None if dropped else new,
                 "channel_value": row["channel_value"],
-                "edited": bool(row["edited"]) or (not dropped and new != row["channel_value"]),
+                "edited": row["edited"] or (not dropped and new != row["channel_value"]),
                 "changed": not dropped and (new or None) != (old or None),
                 "failing": name in failing,
                 "dropped": dropped,
@@ -224,9 +220,7 @@ def _link_hint(
     if not any(error["code"] == "duplicate_email" for error in errors):
         return None
     email = conn.execute(
-        "SELECT new_value FROM operation_fields WHERE operation_id = ? AND name = 'email'"
-        " AND dropped = 0",
-        (row["id"],),
+        "SELECT json_extract(new_values, '$.email') FROM operations WHERE id = ?", (row["id"],)
     ).fetchone()
     owner = hq.email_owner(conn, email[0], None) if email and email[0] else None
     if owner is None:

@@ -12,8 +12,8 @@ from custsync_cli.store.database import open_store
 from tests.helpers import Workspace, address, person
 
 GUIDS = [f"6f1c1d4e-0000-4000-8000-{n:012d}" for n in range(6)]
-OPERATION_TABLES = re.compile(r"\b(operations|operation_fields|operation_errors)\b")
-WALK = re.compile(r"^SCAN (operations|operation_fields|operation_errors|o|f)\b")
+OPERATION_TABLES = re.compile(r"\b(operations|operation_errors)\b")
+WALK = re.compile(r"^SCAN (operations|operation_errors|o)\b")
 # Walking a partial index is fine: it holds only the operations still to sync or distribute.
 PARTIAL = re.compile(r"USING (COVERING )?INDEX operations_to_(sync|distribute)\b")
 

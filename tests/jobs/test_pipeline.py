@@ -58,8 +58,8 @@ def test_creates_updates_and_addresses_reach_hq_and_the_channel(workspace: Works
     assert customer["phone"] == "+46 70 999 88 77"
     assert customer["async_account"] == GUID_A
     old_phone = conn.execute(
-        "SELECT old_value, new_value FROM operation_fields"
-        " WHERE operation_id = ? AND name = 'phone'",
+        "SELECT json_extract(old_values, '$.phone'), json_extract(new_values, '$.phone')"
+        " FROM operations WHERE id = ?",
         (rows[c3]["id"],),
     ).fetchone()
     assert tuple(old_phone) == ("+46 70 123 45 67", "+46 70 999 88 77")
@@ -113,8 +113,8 @@ def test_dependants_block_behind_a_failed_create_and_are_released(
     # An operator's repair of the create, then a sync of just that operation.
     conn = workspace.store()
     conn.execute(
-        "UPDATE operation_fields SET new_value = 'anna@example.se', edited = 1"
-        " WHERE operation_id = ? AND name = 'email'",
+        "UPDATE operations SET new_values = json_set(new_values, '$.email', 'anna@example.se')"
+        " WHERE id = ?",
         (rows[c1]["id"],),
     )
     conn.execute("UPDATE operations SET status = 'pending' WHERE id = ?", (rows[c1]["id"],))
@@ -201,8 +201,8 @@ def test_stale_resync_does_not_overwrite_a_newer_value_unless_forced(
     older_id = rows[older]["id"]
     conn = workspace.store()
     conn.execute(
-        "UPDATE operation_fields SET new_value = '+46 70 222 33 44', edited = 1"
-        " WHERE operation_id = ? AND name = 'phone'",
+        "UPDATE operations SET new_values = json_set(new_values, '$.phone', '+46 70 222 33 44')"
+        " WHERE id = ?",
         (older_id,),
     )
     conn.execute("UPDATE operations SET status = 'pending' WHERE id = ?", (older_id,))

@@ -121,8 +121,7 @@ def dump(path: Path) -> str:
     queries = [
         "SELECT id, status, customer_account, last_error, blocked_by, attempts, version"
         " FROM operations ORDER BY id",
-        "SELECT operation_id, name, new_value, old_value, conflict_with FROM operation_fields"
-        " ORDER BY operation_id, name",
+        "SELECT id, new_values, old_values, conflicts FROM operations ORDER BY id",
         "SELECT operation_id, field, code, message FROM operation_errors"
         " ORDER BY operation_id, rowid",
         "SELECT account, async_account, type, first_name, last_name, email, phone, attributes"

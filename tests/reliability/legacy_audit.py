@@ -1,4 +1,4 @@
-"""Turn a store's audit log back into the form custsync wrote before migration m005."""
+"""Turn a store's audit log back into the form custsync wrote before migration m006."""
 
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 """
 
 
-def as_written_before_m005(store: Path) -> sqlite3.Connection:
-    """Rewrite the log, its anchors and the job runs' heads as schema version 4 held them.
+def as_written_before_m006(store: Path) -> sqlite3.Connection:
+    """Rewrite the log, its anchors and the job runs' heads as schema version 5 held them.
 
-    Returns an open connection (autocommit) to the store, now at schema version 4.
+    Returns an open connection (autocommit) to the store, now at schema version 5.
     """
     conn = sqlite3.connect(store, isolation_level=None)
     rows = conn.execute(
@@ -69,6 +69,6 @@ def as_written_before_m005(store: Path) -> sqlite3.Connection:
         "CREATE TRIGGER audit_anchors_no_update BEFORE UPDATE ON audit_anchors"
         " BEGIN SELECT RAISE(ABORT, 'audit_anchors is append-only'); END"
     )
-    conn.execute("DELETE FROM schema_migrations WHERE version >= 5")
+    conn.execute("DELETE FROM schema_migrations WHERE version >= 6")
     conn.execute("COMMIT")
     return conn

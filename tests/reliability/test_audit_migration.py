@@ -1,4 +1,4 @@
-"""Migration m005 keeps a log written in the old hash format verifiable, and appends in the new."""
+"""Migration m006 keeps a log written in the old hash format verifiable, and appends in the new."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from custsync_cli.jobs.runner import run_jobs
 from custsync_cli.store.audit import AuditEvent, append_events, chain_head, verify_chain
 from custsync_cli.store.database import open_store
 from custsync_cli.store.replay import verify_trail
-from tests.reliability.legacy_audit import as_written_before_m005
+from tests.reliability.legacy_audit import as_written_before_m006
 
 
 @pytest.fixture
 def legacy(tmp_path: Path) -> Path:
-    """A store filled by the jobs, its audit log then put back in the pre-m005 form."""
+    """A store filled by the jobs, its audit log then put back in the pre-m006 form."""
     workload = make_workload(tmp_path, seed=5, operations=40, channels=2, batch_size=10)
     config = load_config(workload.config_path)
     with open_store(config.store, create=True) as opened:
@@ -29,7 +29,7 @@ def legacy(tmp_path: Path) -> Path:
             list(JOB_ORDER),
             list(config.channels),
         )
-    as_written_before_m005(config.store).close()
+    as_written_before_m006(config.store).close()
     return config.store
 
 

@@ -93,10 +93,12 @@ def operation(ws: Workspace, op: int) -> dict[str, Any]:
 
 
 def fields(ws: Workspace, op: int) -> dict[str, dict[str, Any]]:
+    from custsync_cli.store.operations import field_values
+
     conn = ws.store()
-    rows = conn.execute("SELECT * FROM operation_fields WHERE operation_id = ?", (op,)).fetchall()
+    records = field_values(conn, op).records()
     conn.close()
-    return {row["name"]: dict(row) for row in rows}
+    return {record["name"]: record for record in records}
 
 
 def events(ws: Workspace, op: int | None = None, action: str | None = None) -> list[dict[str, Any]]:
