@@ -56,6 +56,7 @@ def demo(
     """
     from custsync_cli.config import MAX_INTEGER, load_config
     from custsync_cli.demo import write_demo
+    from custsync_cli.domain.runs import JOB_ORDER
     from custsync_cli.jobs.runner import run_jobs
     from custsync_cli.output.console import message
     from custsync_cli.output.status import render_demo_summary
@@ -69,7 +70,7 @@ def demo(
         message(f"created channel database {path}")
     with run_lock(config.store), open_store(config.store, create=True) as store:
         ctx = state.job_context(config, store)
-        report = run_jobs(ctx, ["pull", "sync", "distribute"], list(config.channels))
+        report = run_jobs(ctx, list(JOB_ORDER), list(config.channels))
         message(report.summary_line())
         # Every error code, so that the hints can name an operation of the one they edit.
         summary = status_summary(store.conn, error_codes=MAX_INTEGER)

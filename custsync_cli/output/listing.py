@@ -61,7 +61,7 @@ def print_operations(
         # Like a short commit hash: enough to tell customers apart; --wide shows it whole.
         for row in shown:
             row["async_account"] = shorten(row["async_account"], SHORT_GUID)
-            row["timestamp"] = row["timestamp"][:16]
+            row["timestamp"] = table_time(row["timestamp"], minutes=True)
     kept, hidden = drop_to_fit(shown, kept, width, DROP_ORDER)
     _terminal_table(shown, kept, headers)
     say_hidden(hidden)

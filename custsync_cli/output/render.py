@@ -63,9 +63,10 @@ def print_json(value: Any) -> None:
     sys.stdout.write(dumps(value) + "\n")
 
 
-def table_time(stamp: str | None) -> str:
-    """A store timestamp as tables show it: to the second, a space for the "T", no zone."""
-    return (stamp or "")[:19].replace("T", " ")
+def table_time(stamp: str | None, *, minutes: bool = False) -> str:
+    """A store timestamp as tables show it: to the second (or, where space is short, the
+    minute), a space for the "T", no zone."""
+    return (stamp or "")[: 16 if minutes else 19].replace("T", " ")
 
 
 def cell(value: Any) -> str:
