@@ -1,4 +1,4 @@
-"""Edit an operation in $VISUAL/$EDITOR as YAML, reopening on errors as ``kubectl edit`` does."""
+"""Edit an operation in $VISUAL/$EDITOR as YAML, reopening on errors when the operator asks."""
 
 from __future__ import annotations
 
@@ -205,14 +205,18 @@ def edit_interactively(
     *,
     reason_given: str | None,
     folder: Path,
-    launch: Callable[[Path], None] | None = None,
+    launch: Callable[[Path], int] | None = None,
+    reopen: Callable[[str], bool] | None = None,
 ) -> EditorOutcome | None:
-    """Loop until the saved document applies; None when nothing changed (edit cancelled).
+    """The edit the saved document asks for; None when nothing changed (edit cancelled).
 
-    The file lives in ``folder`` (see ``edit_folder``), named with this process's pid. When the
-    operator gives up on a document that does not apply, it is kept for them (``keep_edit``).
+    The file lives in ``folder`` (see ``edit_folder``), named with this process's pid. A
+    document that does not apply is reopened with the error on top only when ``reopen`` (by
+    default: a question on a terminal) says so; otherwise, or when the editor fails after the
+    file changed, the file is kept for the operator (``keep_edit``) and its path given.
     """
     launch = launch or _launch_editor
+    reopen = reopen or ask_to_reopen
     remove_stale_edits(folder)
     handle, name = tempfile.mkstemp(
         prefix=f"{EDIT_PREFIX}{op.id}-{os.getpid()}-", suffix=".yaml", dir=folder
@@ -220,15 +224,20 @@ def edit_interactively(
     os.close(handle)
     path = Path(name)
     text = document
-    gave_up = False
+    kept: Path | None = None
     try:
         while True:
             path.write_text(text, encoding="utf-8")
-            launch(path)
+            status = launch(path)
             saved = path.read_text(encoding="utf-8")
+            if status != 0:
+                failed = f"editor '{editor_name()}' exited with status {status}; nothing was saved"
+                if saved == text:
+                    raise CustsyncError(failed)
+                kept = keep_edit(path)
+                raise CustsyncError(f"{failed} (your edits were kept in {kept})")
             if saved == text and text != document:
                 kept = keep_edit(path)
-                gave_up = True
                 raise UsageError(
                     "edit cancelled: the file was saved unchanged with the error at its top;"
                     f" nothing was saved (your edits were kept in {kept})"
@@ -243,21 +252,42 @@ def edit_interactively(
                     raise DocumentError("give a reason: it goes into the audit log")
             except DocumentError as exc:
                 text = f"{ERROR_MARK}{exc}\n" + _strip_error_header(saved)
-                continue
+                if reopen(str(exc)):
+                    continue
+                path.write_text(text, encoding="utf-8")
+                kept = keep_edit(path)
+                raise UsageError(
+                    f"{exc}; nothing was saved (your edits were kept in {kept})"
+                ) from None
             return EditorOutcome(sets, unsets, reason, path)
     except BaseException:
-        if not gave_up:
+        if kept is None:
             path.unlink(missing_ok=True)
         raise
 
 
-def _launch_editor(path: Path) -> None:
+def ask_to_reopen(error: str) -> bool:
+    """On a terminal, show why the document does not apply and ask whether to edit it again."""
+    import typer
+    from rich.markup import escape
+
+    from custsync_cli.output.console import message
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    message(escape(f"the edit cannot be saved: {error}"))
+    return typer.confirm("Reopen the editor to fix it?", default=True, err=True)
+
+
+def editor_name() -> str:
+    """The editor's program, as messages name it."""
+    return editor_command()[0]
+
+
+def _launch_editor(path: Path) -> int:
     command = editor_command()
     try:
         completed = subprocess.run([*command, str(path)], check=False)
     except OSError as exc:
         raise CustsyncError(f"cannot start editor '{command[0]}': {exc.strerror}") from None
-    if completed.returncode != 0:
-        raise CustsyncError(
-            f"editor '{command[0]}' exited with status {completed.returncode}; nothing was saved"
-        )
+    return completed.returncode
