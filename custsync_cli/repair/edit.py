@@ -62,12 +62,16 @@ class EditResult:
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
-    """``FIELD=VALUE`` strings as a mapping; the value may be empty or contain '='."""
+    """``FIELD=VALUE`` strings as a mapping; the value may contain '=' but not be empty."""
     values: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--set '{item}' must look like FIELD=VALUE")
+        if not value:
+            raise UsageError(
+                f"--set {name.strip()}= has no value: use --unset {name.strip()} to remove a value"
+            )
         values[name.strip()] = value
     return values
 

@@ -129,6 +129,12 @@ def test_bad_edits_are_refused_and_change_nothing(workspace: Workspace, cli: Inv
     assert no_reason.exit_code == 2 and "--reason" in no_reason.stderr
     malformed = cli("edit", str(chain.create), "--set", "email", "--reason", "r")
     assert malformed.exit_code == 2 and "FIELD=VALUE" in malformed.stderr
+    for extra in ([], ["--dry-run"]):
+        empty = cli("edit", str(chain.create), "--set", "email=", "--reason", "r", *extra)
+        assert empty.exit_code == 2, empty.stdout
+        assert empty.stderr == (
+            "custsync: error: --set email= has no value: use --unset email to remove a value\n"
+        )
     missing = cli("edit", "999", "--set", "email=a@example.se", "--reason", "r")
     assert missing.exit_code == 3 and "no operation 999" in missing.stderr
     stale = cli(
@@ -140,7 +146,7 @@ def test_bad_edits_are_refused_and_change_nothing(workspace: Workspace, cli: Inv
     assert neither.exit_code == 2 and "operation id" in neither.stderr
     both = cli("edit", str(chain.create), "--status", "failed", "--set", "email=a@x.se")
     assert both.exit_code == 2 and "not both" in both.stderr
-    for result in (unknown, synced, no_reason, missing, stale):
+    for result in (unknown, synced, no_reason, missing, stale, empty):
         assert "Traceback" not in result.stderr
     assert sc.dump(workspace) == before
 
