@@ -97,7 +97,7 @@ def parse_document(
     try:
         data = yamlio.load(text, _string_loader())
     except yaml.YAMLError as exc:
-        raise DocumentError(f"the file is not valid YAML: {' '.join(str(exc).split())}") from None
+        raise DocumentError(f"the file is not valid YAML{yamlio.describe(exc)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("fields", {}), dict):
         raise DocumentError("the file must have 'reason:' and a 'fields:' mapping")
     unknown_keys = sorted(set(data) - {"reason", "fields"})
