@@ -247,7 +247,10 @@ def _bulk_edit(
         (op, plan_changes(op, sets, unsets, catalogue))
         for op in load_operations(ctx.store.conn, ids if dry_run else ids[:SAMPLE_SIZE])
     ]
-    emit(edit_sample(sample, [*sets, *unsets], len(ids), left_out), to_stderr=not dry_run)
+    emit(
+        edit_sample(sample, [*sets, *unsets], len(ids), left_out),
+        to_stderr=not dry_run or fmt is OutputFormat.json,
+    )
     if dry_run:
         with rehearsing(ctx) as trial:
             results = bulk_edit(trial, ids, sets, unsets, reason)

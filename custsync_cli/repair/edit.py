@@ -12,7 +12,7 @@ from custsync_cli.domain.fields import Catalogue
 from custsync_cli.domain.models import Operation, OperationType
 from custsync_cli.errors import ConflictError, UsageError
 from custsync_cli.repair import load_editable
-from custsync_cli.repair.check import Verdict, check_operation
+from custsync_cli.repair.check import Verdict, check_operation, check_operations
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.operations import (
     load_operation,
@@ -220,8 +220,9 @@ def bulk_edit(
                 version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=now)
             results.append(EditResult(op.id, op.operation, op.status, version, changes))
         fresh = {op.id: op for op in load_operations(conn, ids)}
-        for result in results:
-            result.verdict = check_operation(
-                conn, ctx.config, ctx.validator, fresh[result.operation_id]
-            )
+        verdicts = check_operations(
+            conn, ctx.config, ctx.validator, [fresh[r.operation_id] for r in results]
+        )
+        for result, verdict in zip(results, verdicts, strict=True):
+            result.verdict = verdict
     return results

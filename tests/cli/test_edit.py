@@ -608,3 +608,30 @@ def test_a_failing_or_missing_editor_saves_nothing(
     assert missing.exit_code == 1 and "cannot start editor" in missing.stderr
     assert sc.dump(workspace) == before
     assert edit_files(tmp_path) == []
+
+
+def test_bulk_verdict_judges_the_edited_operations_together_as_resync_does(
+    workspace: Workspace,
+) -> None:
+    web = workspace.channel("web-se")
+    for n in range(3):
+        web.add(f"mail-{n}", "create_customer", person(f"P{n}", "Berg", email=f"p{n}@"))
+    sc.run_jobs(workspace)
+    ids = sorted(sc.op_id(workspace, f"mail-{n}", "create_customer") for n in range(3))
+    args = ["edit", "--error-code", "invalid_email", "--set", "email=fixed@example.se",
+            "--reason", "one address for all"]  # fmt: skip
+    table = workspace.run(*args, "--dry-run")
+    assert "3 of 3 operation(s): 1 would now pass, 2 would still fail" in table.stdout
+    for extra in (["--dry-run"], ["--yes"]):
+        result = workspace.run(*args, *extra, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        verdicts = {row["id"]: row for row in json.loads(result.stdout)}
+        assert [verdicts[i]["would_pass"] for i in ids] == [True, False, False]
+        for later in ids[1:]:
+            (error,) = verdicts[later]["errors"]
+            assert error["code"] == "duplicate_email"
+            assert error["message"].endswith(f"possible duplicate of operation {ids[0]}")
+    resync = workspace.run("resync", *map(str, ids), "--format", "json")
+    assert resync.returncode == 4, resync.stderr
+    statuses = {row["id"]: row["status"] for row in json.loads(resync.stdout)["operations"]}
+    assert [statuses[i] for i in ids] == ["synced", "failed", "failed"]
