@@ -205,18 +205,17 @@ def edit_interactively(
     *,
     reason_given: str | None,
     folder: Path,
+    reopen: Callable[[str], bool],
     launch: Callable[[Path], int] | None = None,
-    reopen: Callable[[str], bool] | None = None,
 ) -> EditorOutcome | None:
     """The edit the saved document asks for; None when nothing changed (edit cancelled).
 
     The file lives in ``folder`` (see ``edit_folder``), named with this process's pid. A
-    document that does not apply is reopened with the error on top only when ``reopen`` (by
-    default: a question on a terminal) says so; otherwise, or when the editor fails after the
+    document that does not apply is reopened with the error on top only when ``reopen`` (the
+    operator's answer, given the error) says so; otherwise, or when the editor fails after the
     file changed, the file is kept for the operator (``keep_edit``) and its path given.
     """
     launch = launch or _launch_editor
-    reopen = reopen or ask_to_reopen
     remove_stale_edits(folder)
     handle, name = tempfile.mkstemp(
         prefix=f"{EDIT_PREFIX}{op.id}-{os.getpid()}-", suffix=".yaml", dir=folder
@@ -264,19 +263,6 @@ def edit_interactively(
         if kept is None:
             path.unlink(missing_ok=True)
         raise
-
-
-def ask_to_reopen(error: str) -> bool:
-    """On a terminal, show why the document does not apply and ask whether to edit it again."""
-    import typer
-    from rich.markup import escape
-
-    from custsync_cli.output.console import message
-
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        return False
-    message(escape(f"the edit cannot be saved: {error}"))
-    return typer.confirm("Reopen the editor to fix it?", default=True, err=True)
 
 
 def editor_name() -> str:
