@@ -27,7 +27,7 @@ def load_operations_file(source: Path, database: Path) -> int:
     except ValueError as exc:  # not UTF-8, or too large
         raise UsageError(f"cannot read {source}: {exc}".splitlines()[0]) from None
     except yaml.YAMLError as exc:
-        raise UsageError(f"{source}: malformed YAML: {exc}".splitlines()[0]) from None
+        raise UsageError(f"{source}: malformed YAML{yamlio.describe(exc)}") from None
     if not isinstance(data, list):
         raise UsageError(f"{source}: expected a list of operations")
     rows = [_row(item, index, source) for index, item in enumerate(data)]

@@ -145,10 +145,7 @@ def load_config(path: Path) -> Config:
     try:
         data = yamlio.load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+        raise ConfigError(f"{path}: malformed YAML{yamlio.describe(exc)}") from None
     return parse_config(data, path)
 
 

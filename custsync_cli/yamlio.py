@@ -1,4 +1,4 @@
-"""The one way custsync reads YAML: bounded in size, nesting depth and alias expansion."""
+"""The one way custsync reads YAML: bounded in size, nesting and aliases; no duplicate keys."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 from yaml.composer import ComposerError
+from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # Far above any config or operations file written by hand or by a script.
@@ -28,7 +29,10 @@ def read_document(path: Path) -> str:
 
 
 class BoundedLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses deep nesting and documents whose aliases expand too far.
+    """A SafeLoader that refuses deep nesting, aliases that expand too far, and duplicate keys.
+
+    A mapping that names a key twice is an error, not "the last one wins": the first value
+    would be dropped without a word. Keys brought in by a ``<<`` merge may still be overridden.
 
     Each node's weight is what it would cost written out without aliases: one per node plus
     the length of each scalar, with an alias weighing as much as the node it names. A document
@@ -59,6 +63,27 @@ class BoundedLoader(yaml.SafeLoader):
             self._weights[id(node)] = weight
         return node
 
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = first_lines.get(key)
+            except TypeError:  # an unhashable key: the SafeLoader refuses it with its own error
+                continue
+            if first is not None:
+                raise ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key '{key}' on line {line} (first on line {first})",
+                    key_node.start_mark,
+                )
+            first_lines[key] = line
+        return super().construct_mapping(node, deep=deep)
+
     def _weight(self, node: Node) -> int:
         if isinstance(node, ScalarNode):
             return 1 + len(node.value)
@@ -73,3 +98,11 @@ class BoundedLoader(yaml.SafeLoader):
 def load(text: str, loader: type[BoundedLoader] = BoundedLoader) -> Any:
     """Parse one YAML document; bounds are reported as ``yaml.YAMLError`` with a position."""
     return yaml.load(text, Loader=loader)
+
+
+def describe(exc: yaml.YAMLError) -> str:
+    """Where and what went wrong, as " at line L, column C: problem", quoting no document text."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(exc, "problem", None) or "invalid YAML"
+    return f"{where}: {problem}"

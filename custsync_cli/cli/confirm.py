@@ -33,3 +33,15 @@ def confirm_or_stop(
     if not typer.confirm(question, default=False, err=True):
         message(declined)
         raise typer.Exit(ExitCode.ERROR)
+
+
+def ask_to_reopen(error: str) -> bool:
+    """On a terminal, show why the document does not apply and ask whether to edit it again."""
+    from rich.markup import escape
+
+    from custsync_cli.output.console import message
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    message(escape(f"the edit cannot be saved: {error}"))
+    return typer.confirm("Reopen the editor to fix it?", default=True, err=True)

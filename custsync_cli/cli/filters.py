@@ -1,4 +1,4 @@
-"""The list filters (declared once in ``store.filters``) as Typer options any command can take."""
+"""The list filters (declared in ``custsync_cli.filter_set``) as Typer options for any command."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ class FilteredCommand:
     """A command function with the filter options added to the signature that Typer reads.
 
     The function takes ``filters: FilterOptions`` (keyword-only) instead of one parameter per
-    filter, so that a new filter touches only ``store.filters.FILTERS``.
+    filter, so that a new filter touches only ``filter_set.FILTERS``.
     """
 
     __signature__: inspect.Signature

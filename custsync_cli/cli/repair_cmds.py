@@ -156,6 +156,7 @@ def edit_command(
 
 
 def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: OutputFormat) -> None:
+    from custsync_cli.cli.confirm import ask_to_reopen
     from custsync_cli.errors import ConflictError
     from custsync_cli.output.console import message
     from custsync_cli.output.repair import print_edit
@@ -176,7 +177,12 @@ def _edit_in_editor(ctx: JobContext, op_id: int, reason: str | None, fmt: Output
     catalogue = ctx.validator.catalogue
     document = build_document(op, operation_errors(conn, op.id), catalogue, reason)
     outcome = edit_interactively(
-        document, op, catalogue, reason_given=reason, folder=edit_folder(ctx.store.path)
+        document,
+        op,
+        catalogue,
+        reason_given=reason,
+        folder=edit_folder(ctx.store.path),
+        reopen=ask_to_reopen,
     )
     if outcome is None:
         message("edit cancelled: nothing changed")
@@ -247,7 +253,10 @@ def _bulk_edit(
         (op, plan_changes(op, sets, unsets, catalogue))
         for op in load_operations(ctx.store.conn, ids if dry_run else ids[:SAMPLE_SIZE])
     ]
-    emit(edit_sample(sample, [*sets, *unsets], len(ids), left_out), to_stderr=not dry_run)
+    emit(
+        edit_sample(sample, [*sets, *unsets], len(ids), left_out),
+        to_stderr=not dry_run or fmt is OutputFormat.json,
+    )
     if dry_run:
         with rehearsing(ctx) as trial:
             results = bulk_edit(trial, ids, sets, unsets, reason)

@@ -152,27 +152,26 @@ def _status(op: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]) -> str:
         return "Waiting for the next sync run."
     if status == "discarded":
         return _sentence(f"Discarded: {op.get('discard_reason') or 'no reason given'}")
-    if status == "synced" and op.get("linked_by"):
-        text = f"Linked to existing customer {op.get('customer_account')} by {op['linked_by']}"
-        if op.get("synced_at"):
-            text += f" at {short_time(op['synced_at'])}"
-        if op.get("distributed_at"):
-            text += f"; the channel has had it since {short_time(op['distributed_at'])}"
-        else:
-            text += "; not yet distributed to the channel"
-        return text + "."
     if status == "synced":
+        return _synced(op)
+    return f"Status {status}."
+
+
+def _synced(op: Mapping[str, Any]) -> str:
+    """How a synced operation reached HQ (synced, or linked to a customer), and the channel."""
+    if op.get("linked_by"):
+        text = f"Linked to existing customer {op.get('customer_account')} by {op['linked_by']}"
+    else:
         text = "Synced to HQ"
         if op.get("customer_account"):
             text += f" as customer {op['customer_account']}"
-        if op.get("synced_at"):
-            text += f" at {short_time(op['synced_at'])}"
-        if op.get("distributed_at"):
-            text += f"; the channel has had it since {short_time(op['distributed_at'])}"
-        else:
-            text += "; not yet distributed to the channel"
-        return text + "."
-    return f"Status {status}."
+    if op.get("synced_at"):
+        text += f" at {short_time(op['synced_at'])}"
+    if op.get("distributed_at"):
+        text += f"; the channel has had it since {short_time(op['distributed_at'])}"
+    else:
+        text += "; not yet distributed to the channel"
+    return text + "."
 
 
 def describe_operation(

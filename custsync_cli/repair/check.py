@@ -52,11 +52,52 @@ def check_operation(
     conn: sqlite3.Connection, config: Config, validator: Validator, op: Operation
 ) -> Verdict:
     """Decide ``op`` against HQ as it is now, as the sync job would, changing nothing."""
-    decision = decide(
-        op,
-        StoreLookups(conn),
-        validator,
-        warn_duplicate_email=config.validation.warn_duplicate_email,
-        preview=True,
-    )
-    return Verdict(decision.errors, decision.warnings, decision.waits_for, decision.conflicts)
+    (verdict,) = check_operations(conn, config, validator, [op])
+    return verdict
+
+
+def check_operations(
+    conn: sqlite3.Connection, config: Config, validator: Validator, ops: list[Operation]
+) -> list[Verdict]:
+    """Decide ``ops`` in id order as one resync of them would, changing nothing.
+
+    Each operation is decided with HQ as the earlier ones that pass would leave it: an email
+    one of them gives its customer is taken for the later ones.
+    """
+    lookups = _BatchLookups(conn)
+    verdicts: dict[int, Verdict] = {}
+    for op in sorted(ops, key=lambda o: o.id):
+        lookups.deciding = op
+        decision = decide(
+            op,
+            lookups,
+            validator,
+            warn_duplicate_email=config.validation.warn_duplicate_email,
+            preview=True,
+        )
+        email = op.values.get("email")
+        if not decision.errors and email:
+            owner = decision.account or f"operation {op.id}"
+            lookups.taken.append((email.lower(), op.async_account, owner))
+        verdicts[op.id] = Verdict(
+            decision.errors, decision.warnings, decision.waits_for, decision.conflicts
+        )
+    return [verdicts[op.id] for op in ops]
+
+
+class _BatchLookups(StoreLookups):
+    """The store's answers, plus the emails earlier operations of the batch would take."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
+        self.taken: list[tuple[str, str, str]] = []  # (email, async account, owner)
+        self.deciding: Operation | None = None
+
+    def email_owner(self, email: str, except_account: str | None) -> str | None:
+        owner = super().email_owner(email, except_account)
+        if owner is not None or self.deciding is None:
+            return owner
+        for taken, async_account, by in self.taken:
+            if taken == email.lower() and async_account != self.deciding.async_account:
+                return by
+        return None

@@ -12,7 +12,7 @@ from custsync_cli.domain.fields import Catalogue
 from custsync_cli.domain.models import Operation, OperationType
 from custsync_cli.errors import ConflictError, UsageError
 from custsync_cli.repair import load_editable
-from custsync_cli.repair.check import Verdict, check_operation
+from custsync_cli.repair.check import Verdict, check_operation, check_operations
 from custsync_cli.store.audit import AuditEvent, append_events
 from custsync_cli.store.operations import (
     load_operation,
@@ -62,12 +62,16 @@ class EditResult:
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
-    """``FIELD=VALUE`` strings as a mapping; the value may be empty or contain '='."""
+    """``FIELD=VALUE`` strings as a mapping; the value may contain '=' but not be empty."""
     values: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"--set '{item}' must look like FIELD=VALUE")
+        if not value:
+            raise UsageError(
+                f"--set {name.strip()}= has no value: use --unset {name.strip()} to remove a value"
+            )
         values[name.strip()] = value
     return values
 
@@ -216,8 +220,9 @@ def bulk_edit(
                 version = apply_changes(conn, op, changes, actor=ctx.actor, reason=why, now=now)
             results.append(EditResult(op.id, op.operation, op.status, version, changes))
         fresh = {op.id: op for op in load_operations(conn, ids)}
-        for result in results:
-            result.verdict = check_operation(
-                conn, ctx.config, ctx.validator, fresh[result.operation_id]
-            )
+        verdicts = check_operations(
+            conn, ctx.config, ctx.validator, [fresh[r.operation_id] for r in results]
+        )
+        for result, verdict in zip(results, verdicts, strict=True):
+            result.verdict = verdict
     return results

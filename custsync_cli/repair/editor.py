@@ -1,4 +1,4 @@
-"""Edit an operation in $VISUAL/$EDITOR as YAML, reopening on errors as ``kubectl edit`` does."""
+"""Edit an operation in $VISUAL/$EDITOR as YAML, reopening on errors when the operator asks."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def parse_document(
     try:
         data = yamlio.load(text, _string_loader())
     except yaml.YAMLError as exc:
-        raise DocumentError(f"the file is not valid YAML: {' '.join(str(exc).split())}") from None
+        raise DocumentError(f"the file is not valid YAML{yamlio.describe(exc)}") from None
     if not isinstance(data, dict) or not isinstance(data.get("fields", {}), dict):
         raise DocumentError("the file must have 'reason:' and a 'fields:' mapping")
     unknown_keys = sorted(set(data) - {"reason", "fields"})
@@ -205,12 +205,15 @@ def edit_interactively(
     *,
     reason_given: str | None,
     folder: Path,
-    launch: Callable[[Path], None] | None = None,
+    reopen: Callable[[str], bool],
+    launch: Callable[[Path], int] | None = None,
 ) -> EditorOutcome | None:
-    """Loop until the saved document applies; None when nothing changed (edit cancelled).
+    """The edit the saved document asks for; None when nothing changed (edit cancelled).
 
-    The file lives in ``folder`` (see ``edit_folder``), named with this process's pid. When the
-    operator gives up on a document that does not apply, it is kept for them (``keep_edit``).
+    The file lives in ``folder`` (see ``edit_folder``), named with this process's pid. A
+    document that does not apply is reopened with the error on top only when ``reopen`` (the
+    operator's answer, given the error) says so; otherwise, or when the editor fails after the
+    file changed, the file is kept for the operator (``keep_edit``) and its path given.
     """
     launch = launch or _launch_editor
     remove_stale_edits(folder)
@@ -220,15 +223,20 @@ def edit_interactively(
     os.close(handle)
     path = Path(name)
     text = document
-    gave_up = False
+    kept: Path | None = None
     try:
         while True:
             path.write_text(text, encoding="utf-8")
-            launch(path)
+            status = launch(path)
             saved = path.read_text(encoding="utf-8")
+            if status != 0:
+                failed = f"editor '{editor_name()}' exited with status {status}; nothing was saved"
+                if saved == text:
+                    raise CustsyncError(failed)
+                kept = keep_edit(path)
+                raise CustsyncError(f"{failed} (your edits were kept in {kept})")
             if saved == text and text != document:
                 kept = keep_edit(path)
-                gave_up = True
                 raise UsageError(
                     "edit cancelled: the file was saved unchanged with the error at its top;"
                     f" nothing was saved (your edits were kept in {kept})"
@@ -243,21 +251,29 @@ def edit_interactively(
                     raise DocumentError("give a reason: it goes into the audit log")
             except DocumentError as exc:
                 text = f"{ERROR_MARK}{exc}\n" + _strip_error_header(saved)
-                continue
+                if reopen(str(exc)):
+                    continue
+                path.write_text(text, encoding="utf-8")
+                kept = keep_edit(path)
+                raise UsageError(
+                    f"{exc}; nothing was saved (your edits were kept in {kept})"
+                ) from None
             return EditorOutcome(sets, unsets, reason, path)
     except BaseException:
-        if not gave_up:
+        if kept is None:
             path.unlink(missing_ok=True)
         raise
 
 
-def _launch_editor(path: Path) -> None:
+def editor_name() -> str:
+    """The editor's program, as messages name it."""
+    return editor_command()[0]
+
+
+def _launch_editor(path: Path) -> int:
     command = editor_command()
     try:
         completed = subprocess.run([*command, str(path)], check=False)
     except OSError as exc:
         raise CustsyncError(f"cannot start editor '{command[0]}': {exc.strerror}") from None
-    if completed.returncode != 0:
-        raise CustsyncError(
-            f"editor '{command[0]}' exited with status {completed.returncode}; nothing was saved"
-        )
+    return completed.returncode

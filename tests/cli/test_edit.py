@@ -129,6 +129,12 @@ def test_bad_edits_are_refused_and_change_nothing(workspace: Workspace, cli: Inv
     assert no_reason.exit_code == 2 and "--reason" in no_reason.stderr
     malformed = cli("edit", str(chain.create), "--set", "email", "--reason", "r")
     assert malformed.exit_code == 2 and "FIELD=VALUE" in malformed.stderr
+    for extra in ([], ["--dry-run"]):
+        empty = cli("edit", str(chain.create), "--set", "email=", "--reason", "r", *extra)
+        assert empty.exit_code == 2, empty.stdout
+        assert empty.stderr == (
+            "custsync: error: --set email= has no value: use --unset email to remove a value\n"
+        )
     missing = cli("edit", "999", "--set", "email=a@example.se", "--reason", "r")
     assert missing.exit_code == 3 and "no operation 999" in missing.stderr
     stale = cli(
@@ -140,7 +146,7 @@ def test_bad_edits_are_refused_and_change_nothing(workspace: Workspace, cli: Inv
     assert neither.exit_code == 2 and "operation id" in neither.stderr
     both = cli("edit", str(chain.create), "--status", "failed", "--set", "email=a@x.se")
     assert both.exit_code == 2 and "not both" in both.stderr
-    for result in (unknown, synced, no_reason, missing, stale):
+    for result in (unknown, synced, no_reason, missing, stale, empty):
         assert "Traceback" not in result.stderr
     assert sc.dump(workspace) == before
 
@@ -204,8 +210,51 @@ def test_editor_unchanged_cancels(
     assert sc.dump(workspace) == before
 
 
-def test_editor_reopens_on_invalid_yaml_with_the_error_on_top(
-    workspace: Workspace, cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def on_terminal(ws: Workspace, args: list[str], answers: list[tuple[bytes, bytes]]) -> bytes:
+    """Run the installed custsync on a pseudo-terminal, answering each prompt in turn."""
+    import pty
+    import select
+    import subprocess
+
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [custsync_executable(), *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=ws.env(),
+        cwd=ws.root,
+    )
+    os.close(secondary)
+    output = b""
+    pending = list(answers)
+    asked_at = 0
+    while True:
+        ready, _, _ = select.select([main], [], [], 30)
+        if not ready:
+            process.kill()
+            pytest.fail(f"no prompt; output so far: {output!r}")
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if pending and pending[0][0] in output[asked_at:]:
+            asked_at = len(output)
+            os.write(main, pending.pop(0)[1])
+    os.close(main)
+    process.wait(timeout=30)
+    output += f"\nexit {process.returncode}".encode()
+    return output
+
+
+REOPEN = b"Reopen the editor to fix it? [Y/n]"
+
+
+def test_editor_reopens_on_invalid_yaml_when_asked_on_a_terminal(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chain = sc.failed_chain(workspace)
     script = make_editor(
@@ -220,8 +269,9 @@ def test_editor_reopens_on_invalid_yaml_with_the_error_on_top(
         """,
         monkeypatch,
     )
-    result = cli("edit", str(chain.create))
-    assert result.exit_code == 0, result.stderr
+    output = on_terminal(workspace, ["edit", str(chain.create)], [(REOPEN, b"y\n")])
+    assert output.endswith(b"exit 0"), output
+    assert b"the edit cannot be saved: the file is not valid YAML" in output
     first, second = seen_by_editor(script)
     assert not first.startswith("# ERROR")
     assert second.startswith("# ERROR: the file is not valid YAML")
@@ -232,8 +282,8 @@ def test_editor_reopens_on_invalid_yaml_with_the_error_on_top(
     assert sc.fields(workspace, chain.create)["email"]["new_value"] == "anna@example.se"
 
 
-def test_editor_needs_a_reason_and_gives_up_when_saved_unchanged(
-    workspace: Workspace, cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_declining_to_reopen_or_saving_unchanged_keeps_the_file(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chain = sc.failed_chain(workspace)
     script = make_editor(
@@ -245,10 +295,40 @@ def test_editor_needs_a_reason_and_gives_up_when_saved_unchanged(
         monkeypatch,
     )
     before = sc.dump(workspace)
-    result = cli("edit", str(chain.create))
-    assert result.exit_code == 2
-    assert "edit cancelled" in result.stderr and "nothing was saved" in result.stderr
+    unchanged = on_terminal(workspace, ["edit", str(chain.create)], [(REOPEN, b"y\n")])
+    assert unchanged.endswith(b"exit 2"), unchanged
+    assert b"saved unchanged with the error at its top; nothing was saved" in unchanged
     assert seen_by_editor(script)[1].startswith("# ERROR: give a reason")
+    script.with_suffix(".seen").unlink()
+    declined = on_terminal(workspace, ["edit", str(chain.create)], [(REOPEN, b"n\n")])
+    assert declined.endswith(b"exit 2"), declined
+    assert len(seen_by_editor(script)) == 1
+    assert b"give a reason: it goes into the audit log; nothing was saved" in declined
+    assert len(edit_files(tmp_path)) == 2
+    assert sc.dump(workspace) == before
+
+
+def test_an_editor_that_always_writes_garbage_is_not_reopened_off_a_terminal(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = sc.failed_chain(workspace)
+    script = make_editor(
+        tmp_path,
+        """
+        path.write_text(text + f"  broken{calls}: [unclosed\\n")
+        """,
+        monkeypatch,
+    )
+    before = sc.dump(workspace)
+    result = workspace.run("edit", str(chain.create), "--reason", "r", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert len(seen_by_editor(script)) == 1
+    (kept,) = edit_files(tmp_path)
+    (message,) = result.stderr.splitlines()
+    assert "the file is not valid YAML" in message
+    assert message.endswith(f"nothing was saved (your edits were kept in {kept})")
+    assert kept.read_text().startswith("# ERROR: the file is not valid YAML")
+    assert "broken0: [unclosed" in kept.read_text()
     assert sc.dump(workspace) == before
 
 
@@ -268,7 +348,7 @@ def test_giving_up_on_bad_yaml_keeps_the_edits_in_a_private_file(
     before = sc.dump(workspace)
     result = cli("edit", str(chain.create))
     assert result.exit_code == 2
-    assert len(seen_by_editor(script)) == 2
+    assert len(seen_by_editor(script)) == 1
     (kept,) = edit_files(tmp_path)
     (message,) = result.stderr.splitlines()
     assert message.endswith(f"nothing was saved (your edits were kept in {kept})")
@@ -514,8 +594,44 @@ def test_a_failing_or_missing_editor_saves_nothing(
     failing = cli("edit", str(chain.create))
     assert failing.exit_code == 1
     assert "exited with status 3; nothing was saved" in failing.stderr
+    (kept,) = edit_files(tmp_path)
+    assert failing.stderr.rstrip().endswith(f"(your edits were kept in {kept})")
+    assert "reason: x" in kept.read_text() and "a@b.se" in kept.read_text()
+    kept.unlink()
+    make_editor(tmp_path, "sys.exit(1)\n", monkeypatch)
+    untouched = cli("edit", str(chain.create))
+    assert untouched.exit_code == 1
+    assert untouched.stderr.rstrip().endswith("exited with status 1; nothing was saved")
+    assert edit_files(tmp_path) == []
     monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
     missing = cli("edit", str(chain.create))
     assert missing.exit_code == 1 and "cannot start editor" in missing.stderr
     assert sc.dump(workspace) == before
     assert edit_files(tmp_path) == []
+
+
+def test_bulk_verdict_judges_the_edited_operations_together_as_resync_does(
+    workspace: Workspace,
+) -> None:
+    web = workspace.channel("web-se")
+    for n in range(3):
+        web.add(f"mail-{n}", "create_customer", person(f"P{n}", "Berg", email=f"p{n}@"))
+    sc.run_jobs(workspace)
+    ids = sorted(sc.op_id(workspace, f"mail-{n}", "create_customer") for n in range(3))
+    args = ["edit", "--error-code", "invalid_email", "--set", "email=fixed@example.se",
+            "--reason", "one address for all"]  # fmt: skip
+    table = workspace.run(*args, "--dry-run")
+    assert "3 of 3 operation(s): 1 would now pass, 2 would still fail" in table.stdout
+    for extra in (["--dry-run"], ["--yes"]):
+        result = workspace.run(*args, *extra, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        verdicts = {row["id"]: row for row in json.loads(result.stdout)}
+        assert [verdicts[i]["would_pass"] for i in ids] == [True, False, False]
+        for later in ids[1:]:
+            (error,) = verdicts[later]["errors"]
+            assert error["code"] == "duplicate_email"
+            assert error["message"].endswith(f"possible duplicate of operation {ids[0]}")
+    resync = workspace.run("resync", *map(str, ids), "--format", "json")
+    assert resync.returncode == 4, resync.stderr
+    statuses = {row["id"]: row["status"] for row in json.loads(resync.stdout)["operations"]}
+    assert [statuses[i] for i in ids] == ["synced", "failed", "failed"]

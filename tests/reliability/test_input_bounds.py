@@ -161,6 +161,46 @@ def test_load_ops_refuses_an_alias_bomb_and_writes_nothing(workspace: Workspace)
         conn.close()
 
 
+def test_a_config_naming_a_key_twice_is_refused_with_the_line(workspace: Workspace) -> None:
+    workspace.config_path.write_text("store: a.db\nchannels: []\nstore: b.db\n", "utf-8")
+    result = workspace.run("status")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        f"custsync: error: {workspace.config_path}: malformed YAML at line 3, column 1:"
+        " duplicate key 'store' on line 3 (first on line 1)\n"
+    )
+    assert not (workspace.root / "a.db").exists() and not (workspace.root / "b.db").exists()
+
+
+def test_duplicate_keys_are_refused_by_the_one_loader_but_merges_still_override() -> None:
+    import yaml
+
+    with pytest.raises(yaml.YAMLError, match="duplicate key 'a' on line 1"):
+        yamlio.load("{a: 1, b: 2, a: 3}")
+    with pytest.raises(yaml.YAMLError, match="duplicate key 'city' on line 4"):
+        yamlio.load("- fields:\n    city: Lund\n    zip: '1'\n    city: Malmo\n")
+    merged = yamlio.load("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  x: 3\n")
+    assert merged["d"] == {"x": 3, "y": 2}
+
+
+def test_load_ops_refuses_a_field_given_twice_and_writes_nothing(workspace: Workspace) -> None:
+    source = workspace.root / "ops.yaml"
+    source.write_text(
+        "- async_account: a-1\n  operation: create_customer\n"
+        "  fields: {first_name: Anna, last_name: Berg, email: anna@example.se,"
+        " email: other@example.se}\n",
+        encoding="utf-8",
+    )
+    database = workspace.root / "channels" / "twice.db"
+    result = workspace.run("load-ops", str(source), "--database", str(database))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        f"custsync: error: {source}: malformed YAML at line 3, column 71:"
+        " duplicate key 'email' on line 3 (first on line 3)\n"
+    )
+    assert not database.exists()
+
+
 def test_renamed_sequence_stops_before_reusing_an_account(
     workspace: Workspace, cli: Invoke
 ) -> None:

@@ -134,6 +134,9 @@ def test_editor_document_round_trip(workspace: Workspace) -> None:
     assert unsets == ["language"] and reason == "fixed"
     with pytest.raises(DocumentError, match="not valid YAML"):
         parse_document("fields: [unclosed", op, catalogue)
+    twice = edited.replace("reason: fixed", "reason: fixed\nreason: again")
+    with pytest.raises(DocumentError, match="duplicate key 'reason' on line"):
+        parse_document(twice, op, catalogue)
 
 
 def test_resync_syncs_the_create_and_releases_its_update(workspace: Workspace) -> None:
