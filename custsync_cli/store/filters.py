@@ -65,6 +65,11 @@ def unknown_value(option: str, noun: str, value: str, valid: Iterable[str]) -> U
     return UsageError(f"{option}: unknown {noun} '{value}' (valid: {listed})")
 
 
+# Values a channel sent are valid filter values too, even where custsync does not know them
+# (a channel of an earlier config, an operation type this version cannot apply).
+STORED_COLUMNS = {Known.channel: "channel", Known.operation: "operation"}
+
+
 @dataclass
 class Vocabulary:
     """What filter values may be: the closed sets, the configured channels, the store's."""
@@ -74,13 +79,21 @@ class Vocabulary:
     conn: sqlite3.Connection | None = None
 
     def accepts(self, known: Known, value: str) -> bool:
-        if known is Known.channel:
-            if value in self.channels:
-                return True
-            return self.conn is not None and self._stored_channel(value)
-        return value in self.valid(known)
+        if value in self._given(known):
+            return True
+        column = STORED_COLUMNS.get(known)
+        return column is not None and self.conn is not None and self._stored(column, value)
 
     def valid(self, known: Known) -> list[str]:
+        given = self._given(known)
+        column = STORED_COLUMNS.get(known)
+        if column is None or self.conn is None:
+            return given
+        stored = self.conn.execute(f"SELECT DISTINCT {column} FROM operations ORDER BY 1")
+        return [*given, *(str(row[0]) for row in stored if str(row[0]) not in given)]
+
+    def _given(self, known: Known) -> list[str]:
+        """The values ``known`` takes without asking the store."""
         from custsync_cli.domain.codes import CODES
         from custsync_cli.domain.models import OperationType, Status
 
@@ -90,16 +103,12 @@ class Vocabulary:
             return [o.value for o in OperationType]
         if known is Known.error_code:
             return list(CODES)
-        stored: list[str] = []
-        if self.conn is not None:
-            rows = self.conn.execute("SELECT DISTINCT channel FROM operations")
-            stored = [str(row[0]) for row in rows]
-        return [*self.channels, *stored]
+        return list(self.channels)
 
-    def _stored_channel(self, name: str) -> bool:
+    def _stored(self, column: str, value: str) -> bool:
         assert self.conn is not None
         found = self.conn.execute(
-            "SELECT 1 FROM operations WHERE channel = ? LIMIT 1", (name,)
+            f"SELECT 1 FROM operations WHERE {column} = ? LIMIT 1", (value,)
         ).fetchone()
         return found is not None
 
