@@ -206,7 +206,12 @@ def hoist_globals(argv: Sequence[str], root: Any) -> list[str]:
             if not eq and not own.is_flag and own.nargs > 0:
                 kept.append(next(rest, ""))
         elif token in VALUE_OPTIONS:
-            moved += [token, next(rest, "")]
+            value = next(rest, None)
+            if value is None or value.startswith("-"):
+                from custsync_cli.errors import UsageError
+
+                raise UsageError(f"option {token} needs a value")
+            moved += [token, value]
         elif name in VALUE_OPTIONS or token in FLAG_OPTIONS:
             moved.append(token)
         else:

@@ -76,3 +76,16 @@ def test_nothing_after_double_dash_moves(workspace: Workspace, failed_op: int) -
     result = workspace.run("show", "--", "--config", "x.yaml")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list", "--config"], ["list", "--config", "--limit", "1"], ["status", "--db"]],
+)
+def test_a_global_option_after_the_command_without_its_value_is_a_usage_error(
+    workspace: Workspace, args: list[str]
+) -> None:
+    result = workspace.run(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"custsync: error: option {args[1]} needs a value"
