@@ -63,7 +63,7 @@ class SequenceConfig:
 
 @dataclass(frozen=True)
 class JobsConfig:
-    batch_size: int = 2000
+    batch_size: int = 10_000
     interval: int = 60
 
 

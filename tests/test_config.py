@@ -36,7 +36,7 @@ def test_minimal_config_has_defaults_and_resolves_paths(tmp_path: Path) -> None:
     assert config.sequence.prefix == "C" and config.sequence.width == 6
     assert config.validation.max_lengths == DEFAULT_MAX_LENGTHS
     assert config.validation.duplicate_email == "fail"
-    assert config.jobs.batch_size == 2000
+    assert config.jobs.batch_size == 10_000
 
 
 def test_example_config_is_the_init_template_and_loads(tmp_path: Path) -> None:

@@ -103,6 +103,8 @@ def _unreadable(column: str, value: Any) -> FieldError | None:
 
 def _text_column(row: OutboxRow, column: str, errors: list[FieldError]) -> str | None:
     value = getattr(row, column)
+    if value.__class__ is str:
+        return value
     problem = _unreadable(column, value)
     if problem is not None:
         errors.append(problem)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -56,8 +58,34 @@ class RunReport:
         return line
 
 
+# Container allocations between two collections of the youngest generation (Python's default
+# is 700). The jobs' objects die by reference counting, not in cycles; at the default, the
+# collector's walks cost ~6 % of a run's CPU and find next to nothing.
+COLLECT_EVERY = 50_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Freeze what start-up built (modules, config, the command line), which lives as long as
+    the process, so no collection walks it again, and collect the young generation less often.
+    The collector is as it was afterwards."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(COLLECT_EVERY, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def run_jobs(ctx: JobContext, jobs: list[str], channels: list[ChannelConfig]) -> RunReport:
     """Run ``jobs`` once, in the canonical order, recording each as a job run."""
+    with fewer_collections():
+        return _run_jobs(ctx, jobs, channels)
+
+
+def _run_jobs(ctx: JobContext, jobs: list[str], channels: list[ChannelConfig]) -> RunReport:
     report = RunReport(started_at=utc_now())
     started = time.monotonic()
     close_stale_runs(ctx.store)

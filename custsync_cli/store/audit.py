@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,14 +48,47 @@ class AuditEvent:
 # (at, actor, action, operation_id, customer_account, channel, details_json)
 EncodedEvent = tuple[str, str, str, int | None, str | None, str | None, str]
 
-# Built once: json.dumps with non-default options would build a new encoder on every call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
+    """``JSONEncoder(sort_keys, separators=(",", ":"), ensure_ascii=False).encode``, with the C
+    encoder that ``encode`` sets up on every call built once (two to three µs an event).
+    """
+    encoder = json.JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    markers: dict[int, Any] = {}
+    iterencode = make(
+        markers,
+        encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        sort_keys,
+        False,
+        True,
+    )
+    join = "".join
+
+    def encode(value: Any) -> str:
+        try:
+            return join(iterencode(value, 0))
+        except BaseException:
+            # A failed encoding leaves the containers it was in as circular-reference markers.
+            markers.clear()
+            raise
+
+    return encode
+
+
+_CANONICAL = _encoder(sort_keys=True)
+_COMPACT = _encoder(sort_keys=False)
 
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 as is: what ``json.dumps`` gives with those options."""
-    return _CANONICAL.encode(value)
+    return _CANONICAL(value)
 
 
 def canonical_details(details: dict[str, Any]) -> str:
@@ -75,7 +108,7 @@ def event_hash(
 ) -> str:
     """The hash of an event written before m006: hex SHA-256 over the previous hex hash and a
     canonical JSON form of the event. Such events keep their hash as 64 hex digits (text)."""
-    body = _COMPACT.encode(
+    body = _COMPACT(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
@@ -94,7 +127,7 @@ def event_digest(
 ) -> bytes:
     """The hash of an event since m006: SHA-256 over the previous event's 32-byte hash and the
     same canonical JSON form of the event, stored as a 32-byte blob."""
-    body = _COMPACT.encode(
+    body = _COMPACT(
         [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
     )
     return hashlib.sha256(prev + body.encode("utf-8")).digest()
@@ -137,7 +170,7 @@ def append_encoded(conn: sqlite3.Connection, events: Iterable[EncodedEvent]) -> 
     last_id, head = chain_head(conn)
     prev = bytes.fromhex(head)
     sha256 = hashlib.sha256
-    encode = _COMPACT.encode
+    encode = _COMPACT
     rows: list[tuple[Any, ...]] = []
     append = rows.append
     for at, actor, action, operation_id, customer_account, channel, details_json in events:

@@ -27,9 +27,11 @@ class SequenceExhausted(Exception):
 
 # An async account maps to the customer its create made, or, once that create was linked to
 # an existing customer (``custsync link``), to the customer its synced create names.
+# The unary + keeps the planner on the async_account index: by operation type or status alone
+# it would walk every synced create in the store for each batch.
 LINKED_CUSTOMERS = (
     "FROM operations o JOIN customers c ON c.account = o.customer_account"
-    " WHERE o.operation = 'create_customer' AND o.status = 'synced'"
+    " WHERE +o.operation = 'create_customer' AND +o.status = 'synced'"
     " AND c.async_account <> o.async_account AND o.async_account"
 )
 
