@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from tests.cli.conftest import Shop
+from tests.helpers import Workspace
 
 
 def test_a_misspelt_error_code_is_refused_with_the_closest_code(shop: Shop) -> None:
@@ -45,15 +46,15 @@ def test_a_channel_only_the_store_knows_is_still_valid(shop: Shop, tmp_path: Pat
     assert listed and {op["channel"] for op in listed} == {"store-042"}
 
 
-def test_an_operation_type_only_the_store_knows_is_still_valid(shop: Shop) -> None:
+def test_an_operation_type_only_the_store_knows_is_still_valid(workspace: Workspace) -> None:
     # A channel sent a type custsync cannot apply: it failed, and it can be listed by its type.
-    shop.workspace.channel("web-se").add("odd-1", "frobnicate", {"email": "odd@example.se"})
-    assert shop.workspace.run("run-jobs").returncode in (0, 1)
-    result = shop.workspace.run("list", "--operation", "frobnicate", "--format", "json")
+    workspace.channel("web-se").add("odd-1", "frobnicate", {"email": "odd@example.se"})
+    assert workspace.run("run-jobs").returncode in (0, 1)
+    result = workspace.run("list", "--operation", "frobnicate", "--format", "json")
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     assert [op["operation"] for op in listed] == ["frobnicate"]
-    refused = shop.workspace.run("list", "--operation", "frobnicat")
+    refused = workspace.run("list", "--operation", "frobnicat")
     assert refused.returncode == 2
     assert "did you mean frobnicate?" in refused.stderr
 
