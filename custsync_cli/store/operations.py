@@ -257,6 +257,14 @@ def release_blocked(conn: sqlite3.Connection, ids: Sequence[int], now: str) -> N
     )
 
 
+def latest_failures(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str | None]]:
+    """The newest ``limit`` failed operations, newest first: (id, last_error)."""
+    return conn.execute(
+        "SELECT id, last_error FROM operations WHERE status = 'failed' ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+
+
 def save_field_edits(
     conn: sqlite3.Connection,
     op_id: int,
