@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from custsync_cli.channels.sqlite_outbox import create_channel_database
+from custsync_cli.channels.sqlite_outbox import append_outbox_rows, create_channel_database
 
 DEMO_SEED = 20261126
 DEMO_START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -235,14 +234,7 @@ def write_demo(folder: Path, seed: int = DEMO_SEED) -> list[Path]:
         temporary = path.with_suffix(".db.partial")
         temporary.unlink(missing_ok=True)
         create_channel_database(temporary)
-        conn = sqlite3.connect(temporary)
-        with conn:
-            conn.executemany(
-                "INSERT INTO async_customer_operation (async_account, operation, fields,"
-                " created_at, created_by) VALUES (?, ?, ?, ?, ?)",
-                _channel_rows(spec, seed),
-            )
-        conn.close()
+        append_outbox_rows(temporary, _channel_rows(spec, seed))
         temporary.rename(path)
         written.append(path)
     return written

@@ -180,3 +180,40 @@ def test_output_importing_a_store_query_is_reported(tmp_path: Path) -> None:
         "from custsync_cli.store.summary import STATUS_ORDER, StatusSummary, status_summary\n"
     )
     assert queries_imported_by_output(tmp_path) == ["bad.py:1: status_summary"]
+
+
+SQL_CALLS = {"execute", "executemany", "executescript"}
+# The store owns every statement on the store; the channel adapter owns the statements on
+# channel databases (the store's SQL never reaches it); devtools are test and maintenance tools.
+SQL_OWNERS = {"store", "channels", "devtools"}
+
+
+def sql_outside_the_store(package: Path) -> list[str]:
+    """``.execute(``, ``.executemany(`` and ``.executescript(`` calls outside the SQL owners."""
+    found: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        if layer_of(path, package) in SQL_OWNERS:
+            continue
+        found.extend(
+            f"{path.relative_to(package)}:{node.lineno}: .{node.func.attr}("
+            for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+        )
+    return found
+
+
+def test_only_the_store_runs_sql() -> None:
+    assert sql_outside_the_store(PACKAGE) == []
+
+
+@pytest.mark.parametrize("call", sorted(SQL_CALLS))
+def test_sql_outside_the_store_is_reported(tmp_path: Path, call: str) -> None:
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "sync.py").write_text(
+        f"def run(ctx):\n    x = 1\n    ctx.store.conn.{call}('UPDATE operations SET x = 1')\n"
+    )
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "operations.py").write_text(f"def q(conn):\n    conn.{call}('')\n")
+    assert sql_outside_the_store(tmp_path) == [f"jobs/sync.py:3: .{call}("]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -61,6 +61,21 @@ def create_channel_database(path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         conn.executescript(CHANNEL_SCHEMA)
+    finally:
+        conn.close()
+
+
+def append_outbox_rows(path: Path, rows: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """Append (async_account, operation, fields, created_at, created_by) rows to the outbox of
+    the channel database at ``path``, in one transaction (for the demo and loaders)."""
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            conn.executemany(
+                f"INSERT INTO {OUTBOX_TABLE} (async_account, operation, fields,"
+                " created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
     finally:
         conn.close()
 

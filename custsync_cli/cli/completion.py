@@ -8,7 +8,7 @@ nothing rather than failing when the config or store cannot be read.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -120,6 +120,7 @@ def complete_failed_operation(ctx: typer.Context, incomplete: str) -> Completion
     import sqlite3
 
     from custsync_cli.cli import state
+    from custsync_cli.store.operations import latest_failures
 
     config = _config(ctx)
     if config is None:
@@ -130,15 +131,12 @@ def complete_failed_operation(ctx: typer.Context, incomplete: str) -> Completion
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            rows: list[Any] = conn.execute(
-                "SELECT id, last_error FROM operations WHERE status = 'failed'"
-                " ORDER BY id DESC LIMIT 200"
-            ).fetchall()
+            rows = latest_failures(conn, 200)
         finally:
             conn.close()
     except sqlite3.Error:
         return []
-    return _matching(((str(r[0]), (r[1] or "")[:60]) for r in rows), incomplete)
+    return _matching(((str(op_id), (error or "")[:60]) for op_id, error in rows), incomplete)
 
 
 def complete_filter(declared: Filter) -> Callable[..., Completion] | None:

@@ -143,7 +143,7 @@ def run_jobs_command(
                             report = run_jobs(ctx, jobs, channels)
                         retained = apply_retention(store, config.retention)
                     runs += 1
-                    any_failed = any_failed or report.failed > 0 or report.malformed > 0
+                    any_failed = any_failed or report.failed > 0
                     any_partial = any_partial or report.outcome == "partial"
                     halted.update(report.halted_channels)
                     if output_format is OutputFormat.json:

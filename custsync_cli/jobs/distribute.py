@@ -13,6 +13,7 @@ from custsync_cli.context import JobContext
 from custsync_cli.errors import ChannelError
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details, canonical_json
 from custsync_cli.store.hq import customer_records
+from custsync_cli.store.operations import mark_distributed, to_distribute
 from custsync_cli.timeutil import utc_now
 
 
@@ -34,13 +35,7 @@ def distribute(
     after = 0
     while True:
         ctx.stop.check()
-        rows = conn.execute(
-            # INDEXED BY: left alone, the planner reads and sorts every synced operation per batch.
-            "SELECT id, channel, async_account, customer_account FROM operations"
-            " INDEXED BY operations_to_distribute"
-            " WHERE status = 'synced' AND distributed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-            (after, ctx.batch_size),
-        ).fetchall()
+        rows = to_distribute(conn, after, ctx.batch_size)
         if not rows:
             break
         after = rows[-1][0]
@@ -73,10 +68,7 @@ def distribute(
         if not done:
             continue
         with ctx.store.transaction():
-            conn.executemany(
-                "UPDATE operations SET distributed_at = ?, updated_at = ? WHERE id = ?",
-                [(now, now, row[0]) for row in done],
-            )
+            mark_distributed(conn, [row[0] for row in done], now)
             actor = ctx.actor
             events: list[EncodedEvent] = [
                 (now, actor, "distributed", row[0], row[3], row[1], distributed_details(row[3]))

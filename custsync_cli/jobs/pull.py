@@ -18,6 +18,7 @@ from custsync_cli.domain.models import FieldError, OperationType, Status, summar
 from custsync_cli.errors import ChannelError, CountersWentBack
 from custsync_cli.store.audit import EncodedEvent, append_encoded, canonical_details
 from custsync_cli.store.field_values import encode
+from custsync_cli.store.operations import insert_pulled, next_operation_id, stored_counters
 from custsync_cli.store.watermarks import Watermark, read_watermark, write_watermark
 from custsync_cli.timeutil import utc_now
 
@@ -312,15 +313,8 @@ def _store_batch(
 ) -> tuple[int, int]:
     conn = ctx.store.conn
     low, high = parsed[0].counter, parsed[-1].counter
-    already = {
-        r[0]
-        for r in conn.execute(
-            "SELECT replication_counter FROM operations WHERE channel = ?"
-            " AND replication_counter BETWEEN ? AND ?",
-            (channel, low, high),
-        )
-    }
-    next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM operations").fetchone()[0]) + 1
+    already = stored_counters(conn, channel, low, high)
+    next_id = next_operation_id(conn)
     operations: list[tuple[Any, ...]] = []
     errors: list[tuple[Any, ...]] = []
     events: list[EncodedEvent] = []
@@ -355,16 +349,7 @@ def _store_batch(
         events.append(
             (pulled_at, actor, "pulled", op_id, None, channel, pulled_details(row, status))
         )
-    conn.executemany(
-        "INSERT INTO operations (id, channel, replication_counter, operation, async_account,"
-        " address_id, status, timestamp, created_by, pulled_at, updated_at, last_error,"
-        " new_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        operations,
-    )
-    conn.executemany(
-        "INSERT INTO operation_errors (operation_id, field, code, message) VALUES (?, ?, ?, ?)",
-        errors,
-    )
+    insert_pulled(conn, operations, errors)
     append_encoded(conn, events)
     return len(operations), malformed
 

@@ -28,9 +28,9 @@ class RunReport:
     seconds: float = 0.0
     jobs: list[str] = field(default_factory=list)
     pulled: int = 0
-    malformed: int = 0
+    malformed: int = 0  # of ``failed``, those the pull job failed
     synced: int = 0
-    failed: int = 0
+    failed: int = 0  # every operation that failed in the run, at pull or at sync
     blocked: int = 0
     released: int = 0
     distributed: int = 0
@@ -138,6 +138,7 @@ def _run_job(
         pulled = pull(ctx, channels)
         report.pulled += pulled.pulled
         report.malformed += pulled.malformed
+        report.failed += pulled.malformed
         report.skipped_channels.update(pulled.skipped_channels)
         report.halted_channels += pulled.halted_channels
         report.unreadable_rows.update(pulled.unreadable_rows)

@@ -14,17 +14,20 @@ from custsync_cli.domain.models import (
     Operation,
     OperationType,
     Status,
-    summarize_errors,
 )
 from custsync_cli.errors import ConfigError
-from custsync_cli.jobs.sync_batch import BatchView, DeferredWrites
 from custsync_cli.store import hq
 from custsync_cli.store.audit import AuditEvent, append_events
+from custsync_cli.store.batch import BatchView, DeferredWrites
 from custsync_cli.store.lookups import StoreLookups
 from custsync_cli.store.operations import (
     ids_with_errors,
     load_operations,
+    mark_blocked,
+    mark_failed,
+    pending_ids,
     record_conflicts,
+    release_blocked,
     replace_errors,
 )
 from custsync_cli.timeutil import utc_now
@@ -56,16 +59,7 @@ def sync(
         ctx.stop.check()
         with ctx.store.transaction() as conn:
             if scope is None:
-                ids = [
-                    row[0]
-                    for row in conn.execute(
-                        # Without INDEXED BY the planner picks operations_status and sorts
-                        # every pending row on each batch: quadratic over a large backlog.
-                        "SELECT id FROM operations INDEXED BY operations_to_sync"
-                        " WHERE status = 'pending' ORDER BY id LIMIT ?",
-                        (ctx.batch_size,),
-                    )
-                ]
+                ids = pending_ids(conn, ctx.batch_size)
             else:
                 ids = sorted(scope)[: ctx.batch_size]
                 scope.difference_update(ids)
@@ -239,10 +233,8 @@ class _Batch(StoreLookups):
         """Block behind the create this operation needs."""
         waits_for = decision.waits_for
         assert waits_for is not None
-        self.conn.execute(
-            "UPDATE operations SET status = 'blocked', blocked_by = ?, last_error = ?,"
-            " customer_account = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-            (waits_for, decision.wait_message(), op.customer_account, self.now, op.id),
+        mark_blocked(
+            self.conn, op.id, waits_for, decision.wait_message(), op.customer_account, self.now
         )
         self.clear_errors(op)
         self.view.waiting.setdefault(waits_for, []).append(op.id)
@@ -256,12 +248,7 @@ class _Batch(StoreLookups):
         self.deferred.old_values.append((op.id, {name: current.get(name) for name in op.values}))
 
     def fail(self, op: Operation, errors: list[FieldError]) -> None:
-        self.conn.execute(
-            "UPDATE operations SET status = 'failed', last_error = ?, attempts = attempts + 1,"
-            f" customer_account = coalesce(customer_account, ?),{_unblock(op)}"
-            " updated_at = ?, version = version + 1 WHERE id = ?",
-            (summarize_errors(errors), op.customer_account, self.now, op.id),
-        )
+        mark_failed(self.conn, op, errors, self.now)
         replace_errors(self.conn, op.id, errors, had_errors=op.id in self.with_errors)
         self.with_errors.add(op.id)
         self.result.failed += 1
@@ -303,11 +290,7 @@ class _Batch(StoreLookups):
         released = sorted(self.view.waiting.pop(op.id, ()))
         if not released:
             return
-        self.conn.executemany(
-            "UPDATE operations SET status = 'pending', blocked_by = NULL, last_error = NULL,"
-            " updated_at = ?, version = version + 1 WHERE id = ?",
-            [(self.now, op_id) for op_id in released],
-        )
+        release_blocked(self.conn, released, self.now)
         for op_id in released:
             self.events.append(
                 AuditEvent(
@@ -323,12 +306,6 @@ class _Batch(StoreLookups):
         self.result.released += len(released)
         if self.scope is not None:
             self.scope.update(released)
-
-
-def _unblock(op: Operation) -> str:
-    """``blocked_by = NULL`` only when it is set: writing a foreign-key column makes SQLite
-    rewrite every index of the row, several times the cost of the rest of the update."""
-    return " blocked_by = NULL," if op.blocked_by is not None else ""
 
 
 def _refuse_taken_accounts(conn: sqlite3.Connection, name: str) -> None:

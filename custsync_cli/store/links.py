@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from custsync_cli.domain.models import Operation
 from custsync_cli.store.operations import (
     CUSTOMER_KINDS,
+    blocked_dependants,
     latest_appliers,
     record_old_values,
+    release_blocked,
     replace_errors,
 )
 
@@ -40,18 +42,8 @@ def mark_linked(
 
 def release_dependants(conn: sqlite3.Connection, op_id: int, now: str) -> list[int]:
     """The operations blocked behind ``op_id`` back to pending; their ids, in id order."""
-    ids = [
-        int(row[0])
-        for row in conn.execute(
-            "SELECT id FROM operations WHERE blocked_by = ? AND status = 'blocked' ORDER BY id",
-            (op_id,),
-        )
-    ]
-    conn.executemany(
-        "UPDATE operations SET status = 'pending', blocked_by = NULL, last_error = NULL,"
-        " updated_at = ?, version = version + 1 WHERE id = ?",
-        [(now, dependant) for dependant in ids],
-    )
+    ids = [int(row["id"]) for row in blocked_dependants(conn, [op_id])]
+    release_blocked(conn, ids, now)
     return ids
 
 

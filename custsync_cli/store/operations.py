@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
+from typing import Any
 
 from custsync_cli.domain.models import FieldError, Operation, summarize_errors
 from custsync_cli.store.database import chunked, placeholders
@@ -139,6 +140,129 @@ def blocked_dependants(conn: sqlite3.Connection, ids: Sequence[int]) -> list[sql
         ).fetchall()
     found.sort(key=lambda row: int(row["id"]))
     return found
+
+
+def pending_ids(conn: sqlite3.Connection, limit: int) -> list[int]:
+    """The first ``limit`` pending operations' ids, in id order: the sync job's next batch."""
+    return [
+        row[0]
+        for row in conn.execute(
+            # Without INDEXED BY the planner picks operations_status and sorts every pending
+            # row on each batch: quadratic over a large backlog.
+            "SELECT id FROM operations INDEXED BY operations_to_sync"
+            " WHERE status = 'pending' ORDER BY id LIMIT ?",
+            (limit,),
+        )
+    ]
+
+
+def to_distribute(conn: sqlite3.Connection, after: int, limit: int) -> list[tuple[Any, ...]]:
+    """The next ``limit`` synced, undistributed operations after id ``after``, in id order:
+    (id, channel, async_account, customer_account)."""
+    return conn.execute(
+        # INDEXED BY: left alone, the planner reads and sorts every synced operation per batch.
+        "SELECT id, channel, async_account, customer_account FROM operations"
+        " INDEXED BY operations_to_distribute"
+        " WHERE status = 'synced' AND distributed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+        (after, limit),
+    ).fetchall()
+
+
+def mark_distributed(conn: sqlite3.Connection, ids: Sequence[int], now: str) -> None:
+    """Operations ``ids`` written back to their channel at ``now``."""
+    conn.executemany(
+        "UPDATE operations SET distributed_at = ?, updated_at = ? WHERE id = ?",
+        [(now, now, op_id) for op_id in ids],
+    )
+
+
+def stored_counters(conn: sqlite3.Connection, channel: str, low: int, high: int) -> set[int]:
+    """The replication counters of ``channel`` between ``low`` and ``high`` already pulled."""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT replication_counter FROM operations WHERE channel = ?"
+            " AND replication_counter BETWEEN ? AND ?",
+            (channel, low, high),
+        )
+    }
+
+
+def next_operation_id(conn: sqlite3.Connection) -> int:
+    """The id the next pulled operation takes."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM operations").fetchone()[0]) + 1
+
+
+def insert_pulled(
+    conn: sqlite3.Connection,
+    operations: Sequence[tuple[Any, ...]],
+    errors: Sequence[tuple[Any, ...]],
+) -> None:
+    """Pulled operations, one statement for all (id, channel, replication_counter, operation,
+    async_account, address_id, status, timestamp, created_by, pulled_at, updated_at,
+    last_error, new_values), and their errors (operation_id, field, code, message)."""
+    conn.executemany(
+        "INSERT INTO operations (id, channel, replication_counter, operation, async_account,"
+        " address_id, status, timestamp, created_by, pulled_at, updated_at, last_error,"
+        " new_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        operations,
+    )
+    conn.executemany(
+        "INSERT INTO operation_errors (operation_id, field, code, message) VALUES (?, ?, ?, ?)",
+        errors,
+    )
+
+
+def mark_blocked(
+    conn: sqlite3.Connection,
+    op_id: int,
+    waits_for: int,
+    message: str,
+    account: str | None,
+    now: str,
+) -> None:
+    """``op_id`` waits behind operation ``waits_for``, with ``message`` as its last error."""
+    conn.execute(
+        "UPDATE operations SET status = 'blocked', blocked_by = ?, last_error = ?,"
+        " customer_account = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        (waits_for, message, account, now, op_id),
+    )
+
+
+def mark_failed(
+    conn: sqlite3.Connection,
+    op: Operation,
+    errors: list[FieldError],
+    now: str,
+) -> None:
+    """A sync attempt of ``op`` failed with ``errors`` (the recorded errors are left to the
+    caller); it keeps the account it has, else takes ``op.customer_account``."""
+    # blocked_by is only cleared where it is set: writing a foreign-key column makes SQLite
+    # rewrite every index of the row, several times the cost of the rest of the update.
+    unblock = " blocked_by = NULL," if op.blocked_by is not None else ""
+    conn.execute(
+        "UPDATE operations SET status = 'failed', last_error = ?, attempts = attempts + 1,"
+        f" customer_account = coalesce(customer_account, ?),{unblock}"
+        " updated_at = ?, version = version + 1 WHERE id = ?",
+        (summarize_errors(errors), op.customer_account, now, op.id),
+    )
+
+
+def release_blocked(conn: sqlite3.Connection, ids: Sequence[int], now: str) -> None:
+    """Blocked operations ``ids`` back to pending: what they waited for has synced."""
+    conn.executemany(
+        "UPDATE operations SET status = 'pending', blocked_by = NULL, last_error = NULL,"
+        " updated_at = ?, version = version + 1 WHERE id = ?",
+        [(now, op_id) for op_id in ids],
+    )
+
+
+def latest_failures(conn: sqlite3.Connection, limit: int) -> list[tuple[int, str | None]]:
+    """The newest ``limit`` failed operations, newest first: (id, last_error)."""
+    return conn.execute(
+        "SELECT id, last_error FROM operations WHERE status = 'failed' ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
 
 
 def save_field_edits(

@@ -93,6 +93,25 @@ def test_without_a_terminal_one_line_per_run_and_verbose_detail(workspace: Works
     assert (healthy.returncode, healthy.stderr) == (0, "")
 
 
+def test_failed_counts_operations_that_failed_at_pull_and_at_sync(workspace: Workspace) -> None:
+    web = workspace.channel("web-se")
+    web.add("a-1", "create_customer", person())
+    web.add("bad-email", "create_customer", person("Erik", "Lund", email="erik@"))
+    web.add("not-json", "create_customer", "{not json")
+    web.add("unknown", "merge_customers", person("Karin", "Berg"))
+    result = workspace.run("run-jobs")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("run-jobs ok: pulled 4, synced 1, failed 3, blocked 0")
+    failed = workspace.run("list", "--status", "failed", "--format", "json")
+    assert len(json.loads(failed.stdout)) == 3
+    # The pull run's own record counts the two it failed; the line adds the sync's one.
+    runs = {run["job"]: run for run in json.loads(workspace.run("jobs", "--format", "json").stdout)}
+    assert (runs["pull"]["failed"], runs["sync"]["failed"]) == (2, 1)
+    web.add("no-json-either", "create_customer", "[1, 2")
+    as_json = json.loads(workspace.run("run-jobs", "--format", "json").stdout)
+    assert (as_json["failed"], as_json["malformed"]) == (1, 1)
+
+
 def test_on_a_terminal_a_progress_display_per_job(workspace: Workspace) -> None:
     _channel_with_work(workspace)
     code, raw = run_on_terminal(workspace, "run-jobs", "-v", NO_COLOR="")
