@@ -95,42 +95,17 @@ def canonical_details(details: dict[str, Any]) -> str:
     return canonical_json(details)
 
 
-def event_hash(
-    prev_hash: str,
-    event_id: int,
-    at: str,
-    actor: str,
-    action: str,
-    operation_id: int | None,
-    customer_account: str | None,
-    channel: str | None,
-    details_json: str,
-) -> str:
+def event_hash(prev_hash: str, *event: Any) -> str:
     """The hash of an event written before m006: hex SHA-256 over the previous hex hash and a
-    canonical JSON form of the event. Such events keep their hash as 64 hex digits (text)."""
-    body = _COMPACT(
-        [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    canonical JSON form of the event (id, at, actor, action, operation id, customer account,
+    channel, details JSON). Such events keep their hash as 64 hex digits (text)."""
+    return hashlib.sha256((prev_hash + _COMPACT(list(event))).encode("utf-8")).hexdigest()
 
 
-def event_digest(
-    prev: bytes,
-    event_id: int,
-    at: str,
-    actor: str,
-    action: str,
-    operation_id: int | None,
-    customer_account: str | None,
-    channel: str | None,
-    details_json: str,
-) -> bytes:
+def event_digest(prev: bytes, *event: Any) -> bytes:
     """The hash of an event since m006: SHA-256 over the previous event's 32-byte hash and the
     same canonical JSON form of the event, stored as a 32-byte blob."""
-    body = _COMPACT(
-        [event_id, at, actor, action, operation_id, customer_account, channel, details_json]
-    )
-    return hashlib.sha256(prev + body.encode("utf-8")).digest()
+    return hashlib.sha256(prev + _COMPACT(list(event)).encode("utf-8")).digest()
 
 
 def hash_hex(stored: str | bytes) -> str:
