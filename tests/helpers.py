@@ -255,3 +255,45 @@ def run_in_terminal(
         stderr = err.read().decode("utf-8", "replace")
     screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
     return TerminalResult(exit_code, screen, stderr)
+
+
+def answer_on_terminal(
+    ws: Workspace, args: list[str], answers: list[tuple[bytes, bytes]]
+) -> tuple[int, bytes]:
+    """Run the installed ``custsync`` on a pseudo-terminal, writing each answer once its prompt
+    (the first of the pair) has appeared; the exit status and everything the terminal showed."""
+    import pty
+    import select
+
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [custsync_executable(), *args],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=ws.env(),
+        cwd=ws.root,
+    )
+    os.close(secondary)
+    output = b""
+    pending = list(answers)
+    asked_at = 0
+    try:
+        while True:
+            ready, _, _ = select.select([main], [], [], 30)
+            if not ready:
+                process.kill()
+                raise AssertionError(f"no prompt; output so far: {output!r}")
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+            if pending and pending[0][0] in output[asked_at:]:
+                asked_at = len(output)
+                os.write(main, pending.pop(0)[1])
+    finally:
+        os.close(main)
+    return process.wait(timeout=30), output

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
-import subprocess
 
 import pytest
 
 from custsync_cli.errors import ConflictError
 from tests.conftest import Invoke
-from tests.helpers import Result, Workspace, custsync_executable, person
+from tests.helpers import Result, Workspace, answer_on_terminal, person
 from tests.repair import scenarios as sc
 
 
@@ -177,37 +173,7 @@ def test_filters_select_the_failed_operations_they_match(workspace: Workspace, c
 
 def _answer_on_a_terminal(ws: Workspace, answer: bytes, *args: str) -> tuple[int, bytes]:
     """Run the installed command on a pseudo-terminal and answer its [y/N] question."""
-    main, secondary = pty.openpty()
-    process = subprocess.Popen(
-        [custsync_executable(), *args],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=ws.env(),
-        cwd=ws.root,
-    )
-    os.close(secondary)
-    output = b""
-    answered = False
-    try:
-        while True:
-            ready, _, _ = select.select([main], [], [], 30)
-            if not ready:
-                process.kill()
-                pytest.fail(f"no prompt; output so far: {output!r}")
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-            if not answered and b"[y/N]" in output:
-                os.write(main, answer + b"\n")
-                answered = True
-    finally:
-        os.close(main)
-    return process.wait(timeout=30), output
+    return answer_on_terminal(ws, list(args), [(b"[y/N]", answer + b"\n")])
 
 
 def test_on_a_terminal_discard_asks_first(workspace: Workspace) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from custsync_cli.store.lock import run_lock
 from tests.conftest import Invoke
-from tests.helpers import Workspace, custsync_executable, person
+from tests.helpers import Workspace, answer_on_terminal, custsync_executable, person
 from tests.repair import scenarios as sc
 
 
@@ -212,42 +212,8 @@ def test_editor_unchanged_cancels(
 
 def on_terminal(ws: Workspace, args: list[str], answers: list[tuple[bytes, bytes]]) -> bytes:
     """Run the installed custsync on a pseudo-terminal, answering each prompt in turn."""
-    import pty
-    import select
-    import subprocess
-
-    main, secondary = pty.openpty()
-    process = subprocess.Popen(
-        [custsync_executable(), *args],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=ws.env(),
-        cwd=ws.root,
-    )
-    os.close(secondary)
-    output = b""
-    pending = list(answers)
-    asked_at = 0
-    while True:
-        ready, _, _ = select.select([main], [], [], 30)
-        if not ready:
-            process.kill()
-            pytest.fail(f"no prompt; output so far: {output!r}")
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-        if pending and pending[0][0] in output[asked_at:]:
-            asked_at = len(output)
-            os.write(main, pending.pop(0)[1])
-    os.close(main)
-    process.wait(timeout=30)
-    output += f"\nexit {process.returncode}".encode()
-    return output
+    code, output = answer_on_terminal(ws, args, answers)
+    return output + f"\nexit {code}".encode()
 
 
 REOPEN = b"Reopen the editor to fix it? [Y/n]"
@@ -520,40 +486,9 @@ def test_bulk_edit_refusals(workspace: Workspace, cli: Invoke) -> None:
 
 
 def test_bulk_edit_asks_on_a_terminal(workspace: Workspace) -> None:
-    import pty
-    import select
-    import subprocess
-
     ids = bad_countries(workspace, 2)
-    main, secondary = pty.openpty()
-    process = subprocess.Popen(
-        [custsync_executable(), *BULK],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=workspace.env(),
-        cwd=workspace.root,
-    )
-    os.close(secondary)
-    output = b""
-    answered = False
-    while True:
-        ready, _, _ = select.select([main], [], [], 30)
-        if not ready:
-            process.kill()
-            pytest.fail(f"no prompt; output so far: {output!r}")
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-        if not answered and b"[y/N]" in output:
-            os.write(main, b"y\n")
-            answered = True
-    os.close(main)
-    assert process.wait(timeout=30) == 0, output
+    code, output = answer_on_terminal(workspace, list(BULK), [(b"[y/N]", b"y\n")])
+    assert code == 0, output
     assert b"Edit these 2 operation(s)?" in output
     assert sorted(e["operation_id"] for e in sc.events(workspace, action="edited")) == ids
 
